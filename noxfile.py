@@ -1,0 +1,46 @@
+"""Project tasks: ``nox -s tests lint typecheck`` for CI, ``nox -s bench`` for measurements."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite, on uvloop, in-process and against real subprocess servers."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[lint]")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Side-by-side load tests against Cog 0.23.1 and bare-ASGI ceilings (not run by CI)."""
+    session.install("-e", ".[uvicorn]", "httpx>=0.27")
+    session.run("python", "benchmarks/setup_envs.py", "--dir", ".bench", "--install-wrk")
+    session.run(
+        "python",
+        "benchmarks/run.py",
+        "--env-dir",
+        ".bench",
+        "--out",
+        ".bench/results.json",
+        "--markdown",
+        ".bench/results.md",
+        *session.posargs,
+    )

@@ -1,0 +1,1 @@
+"""Submodules of the ``cog`` compatibility module; see ``src/cog.py``."""

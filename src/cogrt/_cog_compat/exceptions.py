@@ -1,0 +1,5 @@
+"""``cog.exceptions``: the documented home of ``CancelationException``."""
+
+from cogrt.errors import CancelationException
+
+__all__ = ["CancelationException"]

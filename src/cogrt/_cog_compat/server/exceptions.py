@@ -1,0 +1,5 @@
+"""``cog.server.exceptions``: the classic home of ``CancelationException``."""
+
+from cogrt.errors import CancelationException
+
+__all__ = ["CancelationException"]

@@ -1,0 +1,152 @@
+"""``cog.yaml`` and the environment variables that steer the runtime, in one place.
+
+Every ``COG_*`` knob is read here, once, into ``Settings``; nothing else in
+cogrt reads ``os.environ`` for behaviour (only for values passed through to
+user code, such as ``COG_WEIGHTS``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from cogrt.errors import ConfigError
+
+__all__ = ["CogConfig", "Concurrency", "Settings", "apply_environment", "load_cog_yaml"]
+
+log = logging.getLogger("cogrt")
+
+_REJECTED_BY_COG_BUILD = (
+    "PATH",
+    "LD_LIBRARY_PATH",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "PYTHONUNBUFFERED",
+    "LIBRARY_PATH",
+    "HF_ENDPOINT",
+    "HF_HUB_ENABLE_HF_TRANSFER",
+)
+_REJECTED_PREFIXES = ("R8_", "REPLICATE_", "CUDA_", "NVIDIA_", "NV_", "PGET_", "KUBERNETES_")
+
+
+class Concurrency(msgspec.Struct, forbid_unknown_fields=False):
+    max: int | None = None
+
+
+class CogConfig(msgspec.Struct, forbid_unknown_fields=False):
+    """The keys of ``cog.yaml`` the runtime uses; everything else is ignored."""
+
+    run: str | None = None
+    predict: str | None = None
+    train: str | None = None
+    concurrency: Concurrency | None = None
+    environment: list[str] | None = None
+
+    @property
+    def predictor_ref(self) -> str | None:
+        if self.run and self.predict:
+            raise ConfigError("only one of run or predict can be set")
+        return self.run or self.predict
+
+
+def load_cog_yaml(directory: str | os.PathLike[str] = ".") -> CogConfig:
+    """Read ``cog.yaml`` from ``directory``; a missing file is an empty config."""
+    path = Path(directory) / "cog.yaml"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return CogConfig()
+    try:
+        return msgspec.yaml.decode(raw, type=CogConfig) if raw.strip() else CogConfig()
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def apply_environment(entries: list[str] | None, environ: dict[str, str] | None = None) -> None:
+    """Apply ``environment:`` entries without overriding variables already set.
+
+    Cog bakes them into the image as ``ENV``, which ``docker run -e`` beats,
+    so a variable the process already has wins here too.
+    """
+    env = os.environ if environ is None else environ
+    for entry in entries or []:
+        key, sep, value = entry.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"cog.yaml environment entry {entry!r} must look like KEY=VALUE")
+        if key in _REJECTED_BY_COG_BUILD or key.startswith(_REJECTED_PREFIXES):
+            log.warning("cog.yaml sets %s, which cog build would reject", key)
+        env.setdefault(key, value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime knobs from the environment (spec §22), parsed once."""
+
+    max_concurrency: int | None = None
+    setup_timeout: float | None = None
+    throttle_interval: float = 0.5
+    stream_history_capacity: int = 1024
+    legacy_none_defaults: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            max_concurrency=_positive_int(env, "COG_MAX_CONCURRENCY", invalid=1),
+            setup_timeout=_setup_timeout(env),
+            throttle_interval=_float(env, "COG_THROTTLE_RESPONSE_INTERVAL", 0.5),
+            stream_history_capacity=_history(env),
+            legacy_none_defaults=env.get("COGRT_LEGACY_NONE_DEFAULTS", "") in ("1", "true"),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, *, invalid: int) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        log.warning("%s=%r is not a positive integer; using %d", name, raw, invalid)
+        return invalid
+    return value
+
+
+def _setup_timeout(env: Mapping[str, str]) -> float | None:
+    raw = env.get("COG_SETUP_TIMEOUT")
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        log.warning("COG_SETUP_TIMEOUT=%r is not an integer; setup has no timeout", raw)
+        return None
+    return float(value) if value > 0 else None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def _history(env: Mapping[str, str]) -> int:
+    raw = env.get("COG_STREAM_HISTORY_CAPACITY")
+    if raw is None:
+        return 1024
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        log.warning("COG_STREAM_HISTORY_CAPACITY=%r is not an integer; using 1024", raw)
+        return 1024

@@ -1,0 +1,139 @@
+"""Every exception cogrt raises, in one place.
+
+    BaseException
+    └── CancelationException        injected into user code to cancel a prediction
+    Exception
+    └── CogrtError                  base of everything cogrt raises on purpose
+        ├── ConfigError             cog.yaml or an environment variable is unusable
+        ├── PredictorLoadError      the predictor file/attribute cannot be loaded
+        ├── PredictorDefinitionError  the predictor's signature breaks Cog's rules
+        ├── RequestError            a request envelope is malformed (400/422)
+        │   └── InputValidationError  the ``input`` object fails the Input schema (422)
+        ├── RuntimeStateError       the runtime cannot take a prediction now
+        │   ├── NotReadyError       setup has not succeeded (503)
+        │   ├── AtCapacityError     every slot is busy (409)
+        │   └── DuplicatePredictionError  a prediction with that id is in flight
+        ├── PredictionNotFoundError no in-flight prediction has that id (404)
+        └── OutputEncodingError     an output value cannot become JSON
+
+Messages are built from the values a user can act on (the file, the attribute,
+the field), never from cogrt's internals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AtCapacityError",
+    "CancelationException",
+    "CogrtError",
+    "ConfigError",
+    "DuplicatePredictionError",
+    "InputValidationError",
+    "NotReadyError",
+    "OutputEncodingError",
+    "PredictionNotFoundError",
+    "PredictorDefinitionError",
+    "PredictorLoadError",
+    "RequestError",
+    "RuntimeStateError",
+]
+
+
+class CancelationException(BaseException):
+    """Raised inside a running sync prediction when it is canceled.
+
+    It derives from ``BaseException`` rather than ``Exception`` on purpose,
+    like ``KeyboardInterrupt`` and ``asyncio.CancelledError``: model code full
+    of ``except Exception:`` blocks must not swallow a cancel by accident.
+    Catch it only to clean up, then re-raise.
+    """
+
+
+class CogrtError(Exception):
+    """Base class of the errors cogrt raises deliberately."""
+
+
+class ConfigError(CogrtError):
+    """``cog.yaml`` or a runtime environment variable cannot be used."""
+
+
+class PredictorLoadError(CogrtError):
+    """The predictor reference cannot be turned into an object.
+
+    Raised for a missing file, an import that fails (the original exception is
+    chained as ``__cause__``), or a missing attribute.
+    """
+
+
+class PredictorDefinitionError(CogrtError):
+    """The predictor loaded but its definition breaks Cog's rules.
+
+    Examples: both ``run`` and ``predict`` defined, ``ge`` on a string input,
+    ``choices`` with fewer than two values.
+    """
+
+
+class RequestError(CogrtError):
+    """A request body does not fit the prediction request envelope.
+
+    ``detail`` holds entries shaped like FastAPI's validation errors
+    (``{"loc": [...], "msg": ..., "type": ...}``) so HTTP clients written for
+    Cog can parse them.
+    """
+
+    def __init__(self, detail: list[dict[str, Any]]) -> None:
+        self.detail = detail
+        super().__init__("; ".join(f"{_loc(d['loc'])}: {d['msg']}" for d in detail))
+
+
+class InputValidationError(RequestError):
+    """The request's ``input`` does not validate against the Input schema."""
+
+
+class RuntimeStateError(CogrtError):
+    """The runtime cannot accept a prediction in its current state."""
+
+
+class NotReadyError(RuntimeStateError):
+    """Setup has not finished, or it failed; predictions are refused."""
+
+    def __init__(self, health: str) -> None:
+        self.health = health
+        super().__init__(
+            "Setup has not finished yet. Wait until it has finished, "
+            "or GET /health-check for status."
+        )
+
+
+class AtCapacityError(RuntimeStateError):
+    """Every prediction slot is occupied; Cog refuses instead of queueing."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        super().__init__(f"At capacity - all {slots} prediction slot(s) busy")
+
+
+class DuplicatePredictionError(RuntimeStateError):
+    """A prediction with this id is already in flight."""
+
+    def __init__(self, prediction_id: str) -> None:
+        self.prediction_id = prediction_id
+        super().__init__(f"prediction {prediction_id!r} is already running")
+
+
+class PredictionNotFoundError(CogrtError):
+    """No in-flight prediction has the given id."""
+
+    def __init__(self, prediction_id: str) -> None:
+        self.prediction_id = prediction_id
+        super().__init__(f"no prediction in flight with id {prediction_id!r}")
+
+
+class OutputEncodingError(CogrtError):
+    """An output value cannot be represented as JSON (bytes, NaN, objects)."""
+
+
+def _loc(loc: list[Any]) -> str:
+    return ".".join(str(part) for part in loc)

@@ -1,0 +1,1 @@
+"""Pure schema layer: signatures, validation types, OpenAPI, output encoding (no IO)."""
