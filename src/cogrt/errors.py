@@ -7,8 +7,10 @@
         ├── ConfigError             cog.yaml or an environment variable is unusable
         ├── PredictorLoadError      the predictor file/attribute cannot be loaded
         ├── PredictorDefinitionError  the predictor's signature breaks Cog's rules
-        ├── RequestError            a request envelope is malformed (400/422)
+        ├── MalformedRequestError   a request body is not JSON at all (400)
+        ├── RequestError            a request envelope does not fit (422)
         │   └── InputValidationError  the ``input`` object fails the Input schema (422)
+        ├── InputDownloadError      a file input cannot be fetched or decoded (prediction fails)
         ├── RuntimeStateError       the runtime cannot take a prediction now
         │   ├── NotReadyError       setup has not succeeded (503)
         │   ├── AtCapacityError     every slot is busy (409)
@@ -30,7 +32,9 @@ __all__ = [
     "CogrtError",
     "ConfigError",
     "DuplicatePredictionError",
+    "InputDownloadError",
     "InputValidationError",
+    "MalformedRequestError",
     "NotReadyError",
     "OutputEncodingError",
     "PredictionNotFoundError",
@@ -75,6 +79,10 @@ class PredictorDefinitionError(CogrtError):
     """
 
 
+class MalformedRequestError(CogrtError):
+    """A request body is not valid JSON (answered with 400)."""
+
+
 class RequestError(CogrtError):
     """A request body does not fit the prediction request envelope.
 
@@ -90,6 +98,21 @@ class RequestError(CogrtError):
 
 class InputValidationError(RequestError):
     """The request's ``input`` does not validate against the Input schema."""
+
+
+class InputDownloadError(CogrtError):
+    """A Path or File input could not be turned into a local file or file object.
+
+    Raised after the prediction was created (a failed download, a malformed
+    data URI, an unsupported URL scheme), so it fails that prediction rather
+    than answering 422. The message starts with ``Input validation error:``
+    as Cog's does and names the input.
+    """
+
+    def __init__(self, input_name: str, reason: str) -> None:
+        self.input_name = input_name
+        self.reason = reason
+        super().__init__(f"Input validation error: {reason} for input '{input_name}'")
 
 
 class RuntimeStateError(CogrtError):

@@ -121,11 +121,17 @@ def inspect_entry(fn: Callable[..., Any], *, legacy_none_defaults: bool = False)
     output, understood = output_schema(hints.get("return", NO_ANNOTATION))
     if not understood and legacy_specs is None and "return" in hints:
         warnings.append(f"output type {hints['return']!r} is not supported; output is untyped")
+    kind = _entry_kind(target)
+    streaming = _marked(fn, STREAMING_ATTR)
+    iterates = kind.endswith("generator") or output.get("x-cog-array-type") == "iterator"
+    if streaming and not iterates:  # spec §4.6: ignore the opt-in rather than fail
+        warnings.append("@streaming is ignored: the entry point does not return an iterator")
+        streaming = False
     return Signature(
         inputs=inputs,
         output=output,
-        kind=_entry_kind(target),
-        streaming=_marked(fn, STREAMING_ATTR),
+        kind=kind,
+        streaming=streaming,
         concurrency_max=_concurrency(fn),
         passthrough=passthrough,
         warnings=tuple(warnings),

@@ -107,7 +107,8 @@ class Scope:
             )
             kind = list
         previous = self._types.get(key)
-        if previous is not None and previous is not kind and wire_mode != "increment":
+        # append turns a scalar into ``[existing, value]`` (spec §17.2), never a type error
+        if previous is not None and previous is not kind and wire_mode == "replace":
             raise TypeError(_type_change(key, previous, kind))
         self._types[key] = kind
         self._set(key, value)

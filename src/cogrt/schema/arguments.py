@@ -1,0 +1,151 @@
+"""Validated JSON -> the keyword arguments a predictor is called with (spec §8.3-§8.5).
+
+Pure apart from creating lazy ``URLFile`` objects: downloads happen before
+(:func:`download_targets` says what to fetch, :mod:`cogrt.files` fetches it)
+and their results are passed in, so this module decides *what* each input
+becomes without doing any IO.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from cogrt.errors import InputDownloadError
+from cogrt.schema.signature import InputField, Signature
+from cogrt.schema.uris import is_remote, parse_data_uri
+from cogrt.sdk.types import Path, Secret, URLFile
+
+__all__ = ["SECRET_MASK", "DownloadKey", "build_arguments", "download_targets", "recorded_input"]
+
+SECRET_MASK = "**********"
+"""What a secret's value is replaced with wherever it would be shown."""
+
+DownloadKey = tuple[str, int | None]
+"""``(input name, list index or None)``: one downloaded value."""
+
+
+def download_targets(
+    signature: Signature, validated: Mapping[str, Any]
+) -> list[tuple[str, int | None, str]]:
+    """The ``(name, index, url)`` of every Path value to fetch before ``predict``.
+
+    ``http(s)`` URLs and ``data:`` URIs, given or defaulted, in input order;
+    ``index`` is the list position for ``list[Path]`` inputs, else None.
+    """
+    targets: list[tuple[str, int | None, str]] = []
+    for field in signature.inputs:
+        if field.file_kind != "path":
+            continue
+        value = validated.get(field.name, field.default if field.has_default else None)
+        if isinstance(value, str) and is_remote(value):
+            targets.append((field.name, None, value))
+        elif isinstance(value, list):
+            targets.extend(
+                (field.name, i, item)
+                for i, item in enumerate(value)
+                if isinstance(item, str) and is_remote(item)
+            )
+    return targets
+
+
+def build_arguments(
+    signature: Signature,
+    validated: Mapping[str, Any],
+    downloaded: Mapping[DownloadKey, os.PathLike[str]],
+    *,
+    user_agent: str | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for every declared input.
+
+    Present values are converted (Path, File, Secret; everything else is
+    passed as parsed); absent ones take their declared default, or None when
+    nullable. A required input that is absent (only possible when no schema
+    validated the request) is left out so Python names it in its TypeError.
+    Passthrough predictors (``**kwargs``) also get the undeclared keys.
+    ``user_agent`` is sent by ``File`` inputs that stream from a URL.
+    """
+    kwargs: dict[str, Any] = {}
+    for field in signature.inputs:
+        if field.name in validated:
+            value = validated[field.name]
+        elif field.has_default:
+            value = copy.deepcopy(field.default)
+        elif field.nullable:
+            value = None
+        else:
+            continue
+        kwargs[field.name] = _convert(field, value, downloaded, user_agent)
+    if signature.passthrough:
+        declared = {field.name for field in signature.inputs}
+        kwargs.update((k, v) for k, v in validated.items() if k not in declared)
+    return kwargs
+
+
+def _convert(
+    field: InputField,
+    value: Any,
+    downloaded: Mapping[DownloadKey, os.PathLike[str]],
+    user_agent: str | None,
+) -> Any:
+    kind = field.file_kind
+    if kind is None or value is None:
+        return value
+    if isinstance(value, list):
+        return [_one(field, kind, item, i, downloaded, user_agent) for i, item in enumerate(value)]
+    return _one(field, kind, value, None, downloaded, user_agent)
+
+
+def _one(
+    field: InputField,
+    kind: str,
+    value: Any,
+    index: int | None,
+    downloaded: Mapping[DownloadKey, os.PathLike[str]],
+    user_agent: str | None,
+) -> Any:
+    if not isinstance(value, str):
+        return value
+    if kind == "secret":
+        return Secret(value)
+    if kind == "path":
+        if not is_remote(value):
+            return Path(value)
+        local = downloaded.get((field.name, index))
+        if local is None:
+            raise LookupError(f"input {field.name!r}: {value[:80]} was not downloaded")
+        return local
+    return _file(field.name, value, user_agent)
+
+
+def _file(name: str, value: str, user_agent: str | None) -> io.IOBase:
+    """A ``cog.File`` input: in-memory for ``data:``, lazily streamed for ``http(s)``."""
+    if value.startswith("data:"):
+        try:
+            return io.BytesIO(parse_data_uri(value).data)
+        except ValueError as exc:
+            raise InputDownloadError(name, str(exc)) from exc
+    if value.startswith(("http://", "https://")):
+        return URLFile(value, user_agent=user_agent)
+    scheme = value.partition(":")[0] if ":" in value else ""
+    raise InputDownloadError(
+        name, f"'{scheme}' is not a valid URL scheme; 'data', 'http', or 'https' is supported"
+    )
+
+
+def recorded_input(signature: Signature, validated: Mapping[str, Any]) -> dict[str, Any]:
+    """The input a prediction shows: as validated, with secret values masked."""
+    secrets = [f.name for f in signature.inputs if f.file_kind == "secret" and f.name in validated]
+    if not secrets:
+        return dict(validated)
+    recorded = dict(validated)
+    for name in secrets:
+        value = recorded[name]
+        if isinstance(value, list):
+            recorded[name] = [SECRET_MASK if item is not None else None for item in value]
+        elif value is not None:
+            recorded[name] = SECRET_MASK
+    return recorded
