@@ -1,0 +1,1 @@
+"""Execution engine: lifecycle, admission, the worker thread, cancel, streaming, logs."""

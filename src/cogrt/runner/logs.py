@@ -1,0 +1,163 @@
+"""Per-prediction capture of ``print`` / ``sys.stdout`` / ``sys.stderr`` / ``logging``.
+
+``sys.stdout`` and ``sys.stderr`` are replaced once per process by streams
+that echo to the real ones and route each write to a ``LineBuffer``:
+
+* an async prediction's buffer, found through a ``ContextVar`` (so tasks it
+  spawns inherit it and concurrent predictions never mix);
+* else the running sync prediction's buffer, for writes from *any* thread
+  (tokenizer streamer threads are captured, as in Cog);
+* else the setup buffer while setup runs; else nothing is captured.
+
+File descriptors 1 and 2 are left alone: subprocesses and C extensions that
+write to them can never block on a pipe nobody drains.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import types
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TextIO
+
+__all__ = ["LineBuffer", "install", "routing", "uninstall"]
+
+MAX_WRITE = 4 * 1024 * 1024
+_TRUNCATED = "[**** LOG LINE TRUNCATED AT 4 MiB ****]\n"
+
+
+class LineBuffer:
+    """Collects text per stream and hands on complete lines.
+
+    ``on_text(source, text)`` is called with one or more whole lines, on the
+    writing thread; a trailing partial line waits for ``flush_all()``.
+    """
+
+    def __init__(self, on_text: Callable[[str, str], None]) -> None:
+        self._on_text = on_text
+        self._partial: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def feed(self, source: str, text: str) -> None:
+        if len(text) > MAX_WRITE:
+            text = text[:MAX_WRITE] + _TRUNCATED
+        with self._lock:
+            pending = self._partial.get(source, "") + text
+            cut = pending.rfind("\n") + 1
+            self._partial[source] = pending[cut:]
+        if cut:
+            self._on_text(source, pending[:cut])
+
+    def flush_all(self) -> None:
+        with self._lock:
+            partial, self._partial = self._partial, {}
+        for source, text in partial.items():
+            if text:
+                self._on_text(source, text)
+
+
+class _Routing:
+    """Where captured writes go right now."""
+
+    def __init__(self) -> None:
+        self.context: ContextVar[LineBuffer | None] = ContextVar("cogrt_log_buffer", default=None)
+        self.sync: LineBuffer | None = None
+        self.setup: LineBuffer | None = None
+
+    def target(self) -> LineBuffer | None:
+        return self.context.get() or self.sync or self.setup
+
+
+routing = _Routing()
+
+
+class _CaptureStream(io.TextIOBase):
+    """Echoes to the real stream and feeds the routed buffer."""
+
+    def __init__(self, source: str, real: TextIO) -> None:
+        super().__init__()
+        self._source = source
+        self._real = real
+
+    @property
+    def real(self) -> TextIO:
+        return self._real
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        try:
+            self._real.write(text)
+        except (OSError, ValueError):  # a closed real stream must not fail the prediction
+            pass
+        buffer = routing.target()
+        if buffer is not None:
+            buffer.feed(self._source, text)
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._real.flush()
+        except (OSError, ValueError):
+            pass
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._real.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._real, "encoding", "utf-8") or "utf-8"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+class _GuardedSys(types.ModuleType):
+    """``sys``'s class while capture is installed (spec §15.5).
+
+    Model code that assigns its own ``sys.stdout`` would otherwise cut the
+    capture off; the assigned stream is wrapped instead, so writes reach both
+    the user's stream and the prediction's logs. Wrappers never nest.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("stdout", "stderr") and not isinstance(value, _CaptureStream):
+            value = _CaptureStream(name, value)
+        super().__setattr__(name, value)
+
+
+_installed = 0
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """Replace ``sys.stdout``/``sys.stderr`` with capturing streams (counted)."""
+    global _installed
+    with _lock:
+        _installed += 1
+        if _installed == 1:
+            sys.stdout = _CaptureStream("stdout", sys.stdout)
+            sys.stderr = _CaptureStream("stderr", sys.stderr)
+            sys.__class__ = _GuardedSys
+
+
+def uninstall() -> None:
+    """Undo ``install()`` once the last runtime using it has exited."""
+    global _installed
+    with _lock:
+        _installed -= 1
+        if _installed == 0:
+            sys.__class__ = types.ModuleType
+            for name in ("stdout", "stderr"):
+                stream = getattr(sys, name)
+                if isinstance(stream, _CaptureStream):
+                    setattr(sys, name, stream.real)

@@ -1,0 +1,233 @@
+"""One prediction: its record (spec §12) and the single event stream it emits.
+
+Every consumer (the sync HTTP response, webhooks, SSE) reads the same
+``(event, data)`` sequence: ``start``, ``output``, ``log``, ``metric``,
+``completed``. Mutations happen on the event loop; writers on other threads
+(the worker thread, helper threads logging) hop over with
+``call_soon_threadsafe``, which keeps their order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+import msgspec
+
+from cogrt.runner.logs import LineBuffer
+from cogrt.runner.worker_thread import CancelGuard
+from cogrt.sdk.scope import MetricEvent, Scope
+
+__all__ = ["Event", "Listener", "Prediction", "new_prediction_id", "utc_now"]
+
+Status = Literal["starting", "processing", "succeeded", "failed", "canceled"]
+Event = tuple[str, Any]
+Listener = Callable[[str, Any], None]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
+_NO_OUTPUT: Any = object()
+_encoder = msgspec.json.Encoder()
+_last_id = 0
+_id_lock = threading.Lock()
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC timestamp with microseconds and an explicit offset (spec §12.2)."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def new_prediction_id() -> str:
+    """``pred_`` + hex nanoseconds since the epoch, unique within the process."""
+    global _last_id
+    with _id_lock:
+        _last_id = max(time.time_ns(), _last_id + 1)
+        return f"pred_{_last_id:x}"
+
+
+class Prediction:
+    """The live record of one prediction or training."""
+
+    def __init__(
+        self,
+        prediction_id: str,
+        recorded_input: dict[str, Any],
+        *,
+        context: dict[str, str] | None = None,
+        created_at: str | None = None,
+        created_by: str = "sync",
+        training: bool = False,
+        output_is_array: bool = False,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.id = prediction_id
+        self.input = recorded_input
+        self.created_by = created_by
+        self.training = training
+        self.status: Status = "starting"
+        self.created_at = created_at or utc_now()
+        self.started_at: str | None = None
+        self.completed_at: str | None = None
+        self.error: str | None = None
+        self.predict_time: float | None = None
+        self.cancel_requested = False
+        self.guard = CancelGuard()
+        self.task: asyncio.Task[None] | None = None
+        self.in_thread = False
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._created = time.perf_counter()
+        self._output_is_array = output_is_array
+        self._chunks: list[Any] = []
+        self._final: Any = _NO_OUTPUT
+        self._logs: list[str] = []
+        self._listeners: list[Listener] = []
+        self._done = asyncio.Event()
+        self.scope = Scope(context, listener=self._on_metric)
+        self.log_buffer = LineBuffer(self._on_log_text)
+        self._pending_chunks: list[Any] = []
+        self._chunk_lock = threading.Lock()
+        self._chunk_space = threading.Condition(self._chunk_lock)
+        self._flush_scheduled = False
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def logs(self) -> str:
+        return "".join(self._logs)
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    async def wait(self) -> None:
+        """Return once the prediction is terminal and its slot is already free."""
+        await self._done.wait()
+
+    def cancel(self) -> None:
+        """Request cancel; the runtime's run task turns it into ``canceled``."""
+        if self.done or self.cancel_requested:
+            return
+        self.cancel_requested = True
+        self.guard.cancel()
+        if self.task is not None and not self.in_thread:
+            self.task.cancel()
+
+    # -- transitions, on the loop ------------------------------------------------
+
+    def mark_started(self) -> None:
+        self.status = "processing"
+        self.started_at = utc_now()
+        self._emit("start", {"id": self.id, "status": "processing"})
+
+    def add_chunk(self, chunk: Any) -> None:
+        index = len(self._chunks)
+        self._chunks.append(chunk)
+        self._emit("output", {"chunk": chunk, "index": index})
+
+    def set_result(self, value: Any, *, as_list: bool) -> None:
+        """Record a returned (not yielded) value, already converted to JSON data."""
+        items = value if as_list else [value]
+        for item in items:
+            self.add_chunk(item)
+        self._final = value if as_list or not self._output_is_array else [value]
+
+    def finish(self, status: Status, error: str | None = None) -> None:
+        """Enter a terminal state; ``on_terminal`` hooks run before waiters wake."""
+        self.flush_chunks()
+        self.log_buffer.flush_all()
+        self.status = status
+        self.error = error if status == "failed" else None
+        self.completed_at = utc_now()
+        self.predict_time = time.perf_counter() - self._created
+
+    def publish_completed(self) -> None:
+        self._done.set()
+        self._emit("completed", self.snapshot())
+        self._listeners.clear()
+
+    # -- thread-safe entry points -------------------------------------------------
+
+    def push_chunk_threadsafe(self, chunk: Any, limit: int = 1024) -> None:
+        """Queue a chunk from the worker thread; batches cross in one loop wake-up.
+
+        Blocks the worker (backpressure) while ``limit`` chunks already wait.
+        """
+        with self._chunk_space:
+            while len(self._pending_chunks) >= limit:
+                self._chunk_space.wait(0.1)
+            self._pending_chunks.append(chunk)
+            if self._flush_scheduled:
+                return
+            self._flush_scheduled = True
+        self._loop.call_soon_threadsafe(self.flush_chunks)
+
+    def flush_chunks(self) -> None:
+        with self._chunk_space:
+            pending, self._pending_chunks = self._pending_chunks, []
+            self._flush_scheduled = False
+            self._chunk_space.notify_all()
+        for chunk in pending:
+            self.add_chunk(chunk)
+
+    def append_log(self, text: str) -> None:
+        self._logs.append(text)
+
+    # -- the record -----------------------------------------------------------------
+
+    def output(self) -> Any:
+        if self._final is not _NO_OUTPUT and self.status == "succeeded":
+            return self._final
+        return list(self._chunks) if self._chunks else None
+
+    def snapshot(self) -> dict[str, Any]:
+        metrics = self.scope.snapshot()
+        if self.predict_time is not None:
+            metrics["predict_time"] = self.predict_time
+        return {
+            "id": self.id,
+            "status": self.status,
+            "input": self.input,
+            "output": self.output(),
+            "error": self.error,
+            "logs": self.logs,
+            "metrics": metrics,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+        }
+
+    def to_json(self) -> bytes:
+        return _encoder.encode(self.snapshot())
+
+    def _emit(self, event: str, data: Any) -> None:
+        for listener in tuple(self._listeners):
+            listener(event, data)
+
+    def _on_log_text(self, source: str, text: str) -> None:
+        if threading.get_ident() == self._loop_thread:
+            self._log(source, text)
+        else:
+            try:
+                self._loop.call_soon_threadsafe(self._log, source, text)
+            except RuntimeError:  # loop closed: a stray thread logging after shutdown
+                pass
+
+    def _log(self, source: str, text: str) -> None:
+        self._logs.append(text)
+        self._emit("log", {"source": source, "data": text})
+
+    def _on_metric(self, event: MetricEvent) -> None:
+        key, value, mode = event
+        data = {"name": key, "value": value, "mode": mode}
+        if threading.get_ident() == self._loop_thread:
+            self._emit("metric", data)
+        else:
+            self._loop.call_soon_threadsafe(self._emit, "metric", data)

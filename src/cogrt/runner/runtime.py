@@ -1,0 +1,293 @@
+"""``Runtime``: the in-process engine every client (HTTP, CLI, tests) drives.
+
+    async with Runtime("predict.py:Predictor") as runtime:
+        await runtime.wait_setup()
+        response = await runtime.predict({"prompt": "hi"})
+
+Entering starts loading and ``setup()`` in the background and returns at
+once (health ``STARTING``), so an HTTP server can answer health checks
+while a model loads. Admission never queues: a request either takes a free
+slot or gets ``AtCapacityError``. A slot is freed in the same loop step that
+publishes the terminal state, before any waiter wakes, so a client that
+reads its answer and sends the next request is never refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import traceback
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import msgspec
+
+from cogrt import __version__
+from cogrt.config import Settings
+from cogrt.errors import (
+    AtCapacityError,
+    DuplicatePredictionError,
+    NotReadyError,
+    PredictionNotFoundError,
+)
+from cogrt.runner import logs
+from cogrt.runner.execution import Execution
+from cogrt.runner.health import UserHealthcheck
+from cogrt.runner.prediction import Prediction, new_prediction_id, utc_now
+from cogrt.runner.setup import TargetLoader
+from cogrt.runner.worker_thread import WorkerThread
+from cogrt.schema.inputs import recorded_input
+from cogrt.sdk import __version__ as cog_api_version
+
+__all__ = ["Runtime"]
+
+Mode = Literal["predict", "train"]
+SetupStatus = Literal["starting", "succeeded", "failed"]
+
+
+class Runtime:
+    """Loads one predictor, runs its setup, and admits predictions into slots."""
+
+    def __init__(
+        self,
+        predictor: Any,
+        *,
+        mode: Mode = "predict",
+        train: Any = None,
+        settings: Settings | None = None,
+        concurrency: int | None = None,
+        upload_url: str | None = None,
+        workdir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_environ()
+        self.upload_url = upload_url
+        self._workdir = Path(workdir) if workdir is not None else Path.cwd()
+        self._worker = WorkerThread()
+        self._loader = TargetLoader(
+            predictor,
+            train=train,
+            mode=mode,
+            settings=self.settings,
+            yaml_concurrency=concurrency,
+            worker=self._worker,
+            workdir=self._workdir,
+        )
+        self._setup_status: SetupStatus = "starting"
+        self._setup_started_at: str | None = None
+        self._setup_completed_at: str | None = None
+        self._setup_logs: list[str] = []
+        self._setup_task: asyncio.Task[None] | None = None
+        self._inflight: dict[str, Prediction] = {}
+        self._slots = 1
+        self._client: httpx.AsyncClient | None = None
+        self._predict: Execution | None = None
+        self._train: Execution | None = None
+        self._healthcheck: UserHealthcheck | None = None
+        self.openapi_json: bytes | None = None
+        self.supports_streaming = False
+        self.supports_training = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def __aenter__(self) -> Runtime:
+        logs.install()
+        self._client = httpx.AsyncClient(follow_redirects=True, timeout=10.0)
+        self._setup_started_at = utc_now()
+        self._setup_task = asyncio.get_running_loop().create_task(self._run_setup())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            if self._setup_task is not None and not self._setup_task.done():
+                self._setup_task.cancel()
+                await asyncio.gather(self._setup_task, return_exceptions=True)
+            await self.drain(0.0)
+        finally:
+            if self._client is not None:
+                await self._client.aclose()
+            await asyncio.to_thread(self._worker.stop, 10.0)
+            logs.uninstall()
+
+    async def drain(self, timeout: float) -> None:
+        """Let in-flight predictions finish within ``timeout``, then cancel the rest."""
+        pending = [p.wait() for p in self._inflight.values()]
+        if pending and timeout > 0:
+            await asyncio.wait([asyncio.ensure_future(w) for w in pending], timeout=timeout)
+        for prediction in list(self._inflight.values()):
+            prediction.cancel()
+        remaining = [asyncio.ensure_future(p.wait()) for p in self._inflight.values()]
+        if remaining:
+            await asyncio.wait(remaining)
+
+    async def wait_setup(self, timeout: float | None = None) -> str:
+        """Wait until setup has finished (either way) and return the health status."""
+        if self._setup_task is not None:
+            await asyncio.wait([self._setup_task], timeout=timeout)
+        return self.status
+
+    async def _run_setup(self) -> None:
+        buffer = logs.LineBuffer(lambda _source, text: self._setup_logs.append(text))
+        logs.routing.setup = buffer
+        try:
+            timeout = self.settings.setup_timeout
+            try:
+                await asyncio.wait_for(self._loader.load(), timeout)
+            except asyncio.TimeoutError:
+                buffer.flush_all()
+                self._setup_logs.append(f"Setup timed out after {timeout:g} seconds\n")
+                self._setup_status = "failed"
+                return
+            self._adopt_loaded()
+            self._setup_status = "succeeded"
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # SystemExit in setup() fails setup, not the server
+            buffer.flush_all()
+            self._setup_logs.append("".join(traceback.format_exception(exc)))
+            self._setup_status = "failed"
+        finally:
+            buffer.flush_all()
+            if logs.routing.setup is buffer:
+                logs.routing.setup = None
+            self._setup_completed_at = utc_now()
+
+    def _adopt_loaded(self) -> None:
+        assert self._client is not None
+        loader = self._loader
+        self._slots = loader.slots
+        user_agent = os.environ.get("COG_USER_AGENT")
+        if loader.predict_target is not None:
+            self._predict = Execution(
+                loader.predict_target, self._worker, self._client, user_agent=user_agent
+            )
+        if loader.train_target is not None:
+            self._train = Execution(
+                loader.train_target, self._worker, self._client, user_agent=user_agent
+            )
+        self.openapi_json = loader.openapi_json
+        self.supports_streaming = loader.streaming
+        self.supports_training = self._train is not None
+        primary = loader.predict_target or loader.train_target
+        if primary is not None and primary.loaded.healthcheck is not None:
+            self._healthcheck = UserHealthcheck(primary.loaded.healthcheck)
+
+    # -- health -------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        if self._setup_status == "starting":
+            return "STARTING"
+        if self._setup_status == "failed":
+            return "SETUP_FAILED"
+        return "BUSY" if len(self._inflight) >= self._slots else "READY"
+
+    @property
+    def slots(self) -> int:
+        return self._slots
+
+    async def health(self) -> dict[str, Any]:
+        """The ``/health-check`` body (spec §18.1), running the user healthcheck."""
+        status = self.status
+        body: dict[str, Any] = {"status": status}
+        setup: dict[str, Any] = {"started_at": self._setup_started_at, "status": self._setup_status}
+        if self._setup_completed_at is not None:
+            setup["completed_at"] = self._setup_completed_at
+        setup["logs"] = "".join(self._setup_logs)
+        body["setup"] = setup
+        body["version"] = {
+            "coglet": __version__,
+            "cogrt": __version__,
+            "python_sdk": cog_api_version,
+            "python": platform.python_version(),
+        }
+        if status in ("READY", "BUSY") and self._healthcheck is not None:
+            error = await self._healthcheck.check()
+            if error is not None:
+                body["status"] = "UNHEALTHY"
+                body["user_healthcheck_error"] = error
+        return body
+
+    # -- predictions --------------------------------------------------------------
+
+    def _execution(self, training: bool) -> Execution:
+        if self._setup_status != "succeeded":
+            raise NotReadyError(self.status)
+        execution = (self._train or self._predict) if training else (self._predict or self._train)
+        if execution is None:
+            raise NotReadyError(self.status)
+        return execution
+
+    def decode_request(self, body: bytes, *, training: bool = False) -> Any:
+        """Parse and validate a request body; see ``InputModel.decode_request``."""
+        return self._execution(training).target.inputs.decode_request(body)
+
+    def start(
+        self,
+        request: Any,
+        *,
+        prediction_id: str | None = None,
+        training: bool = False,
+        created_by: Literal["sync", "async", "sse"] = "sync",
+    ) -> Prediction:
+        """Admit a validated request into a free slot and start it."""
+        execution = self._execution(training)
+        pid = prediction_id or request.id or new_prediction_id()
+        if pid in self._inflight:
+            raise DuplicatePredictionError(pid)
+        if len(self._inflight) >= self._slots:
+            raise AtCapacityError(self._slots)
+        target = execution.target
+        validated = request.input
+        prediction = Prediction(
+            pid,
+            recorded_input(target.signature, validated),
+            context=request.context,
+            created_at=request.created_at,
+            created_by=created_by,
+            training=training,
+            output_is_array=target.output_is_array,
+            loop=asyncio.get_running_loop(),
+        )
+        self._inflight[pid] = prediction
+        task = asyncio.get_running_loop().create_task(self._drive(execution, prediction, validated))
+        # A task cancelled before its first step never runs its body, so the
+        # same release also hangs off the task's completion.
+        task.add_done_callback(lambda _task: self._release(prediction))
+        prediction.task = task
+        return prediction
+
+    async def _drive(self, execution: Execution, prediction: Prediction, validated: Any) -> None:
+        try:
+            await execution.run(prediction, validated)
+        finally:
+            self._release(prediction)
+
+    def _release(self, prediction: Prediction) -> None:
+        """Publish the terminal state, freeing the slot before any waiter wakes."""
+        if self._inflight.get(prediction.id) is not prediction:
+            return
+        if not prediction.done:  # run() never raises; a task cancel can still land here
+            prediction.finish("canceled")
+        del self._inflight[prediction.id]
+        prediction.publish_completed()
+
+    def get(self, prediction_id: str) -> Prediction | None:
+        return self._inflight.get(prediction_id)
+
+    def cancel(self, prediction_id: str) -> None:
+        prediction = self._inflight.get(prediction_id)
+        if prediction is None:
+            raise PredictionNotFoundError(prediction_id)
+        prediction.cancel()
+
+    async def predict(
+        self, input: dict[str, Any] | None = None, *, training: bool = False, **fields: Any
+    ) -> dict[str, Any]:
+        """Validate, run and wait for one prediction; returns the prediction object."""
+        body = msgspec.json.encode({"input": input or {}, **fields})
+        request = self.decode_request(body, training=training)
+        prediction = self.start(request, training=training)
+        await prediction.wait()
+        return prediction.snapshot()

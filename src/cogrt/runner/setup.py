@@ -1,0 +1,189 @@
+"""Start-up: import the model, introspect it, build its schema, run ``setup()``.
+
+The module import and a sync ``setup()`` run on the worker thread, the same
+thread that later runs every sync prediction; an async ``setup()`` runs on
+the loop that later runs async predictions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from cogrt.config import Settings
+from cogrt.loader import LoadedPredictor, resolve
+from cogrt.runner.target import Target, resolve_slots, weights_argument
+from cogrt.runner.worker_thread import WorkerThread
+from cogrt.schema.document_io import derived_facts, dumps, read_document
+from cogrt.schema.inputs import InputModel
+from cogrt.schema.openapi import build_document
+from cogrt.schema.signature import Signature, inspect_entry
+from cogrt.sdk import __version__ as cog_api_version
+
+__all__ = ["TargetLoader"]
+
+SCHEMA_FILE = Path(".cog") / "openapi_schema.json"
+
+
+class TargetLoader:
+    """Loads the prediction target and, when configured, the training target."""
+
+    def __init__(
+        self,
+        predictor: Any,
+        *,
+        train: Any,
+        mode: Literal["predict", "train"],
+        settings: Settings,
+        yaml_concurrency: int | None,
+        worker: WorkerThread,
+        workdir: Path,
+    ) -> None:
+        self._predictor = predictor
+        self._train = train
+        self._mode = mode
+        self._settings = settings
+        self._yaml_concurrency = yaml_concurrency
+        self._worker = worker
+        self._workdir = workdir
+        self.predict_target: Target | None = None
+        self.train_target: Target | None = None
+        self.slots = 1
+        self.openapi_json: bytes | None = None
+        self.streaming = False
+
+    async def load(self) -> None:
+        if self._mode == "train":
+            train_loaded = await self._resolve(self._predictor, "train")
+            train_sig = self._inspect(train_loaded)
+            predict_loaded, predict_sig = None, None
+        else:
+            predict_loaded = await self._resolve(self._predictor, "predict")
+            predict_sig = self._inspect(predict_loaded)
+            train_loaded, train_sig = None, None
+            if self._train is not None:
+                train_loaded = await self._resolve_train(predict_loaded)
+                train_sig = self._inspect(train_loaded)
+        primary_sig = predict_sig or train_sig
+        assert primary_sig is not None
+        self.slots = resolve_slots(
+            primary_sig, env_max=self._settings.max_concurrency, yaml_max=self._yaml_concurrency
+        )
+        generated = build_document(
+            predict_sig, train_signature=train_sig, mode=self._mode, cog_version=cog_api_version
+        )
+        bundled = read_document(self._workdir / SCHEMA_FILE)
+        if bundled is not None:
+            try:
+                self._adopt_document(
+                    bundled[1], predict_loaded, predict_sig, train_loaded, train_sig
+                )
+                self.openapi_json = bundled[0]  # served byte for byte, as Cog does
+            except Exception as exc:  # a hand-edited file must not stop the model
+                print(
+                    f"cogrt: warning: ignoring {SCHEMA_FILE} ({exc}); using the generated schema",
+                    flush=True,
+                )
+                bundled = None
+        if bundled is None:
+            self._adopt_document(generated, predict_loaded, predict_sig, train_loaded, train_sig)
+            self.openapi_json = dumps(generated)
+        for loaded in _distinct(predict_loaded, train_loaded):
+            await self._setup(loaded)
+
+    def _adopt_document(
+        self,
+        document: dict[str, Any],
+        predict_loaded: LoadedPredictor | None,
+        predict_sig: Signature | None,
+        train_loaded: LoadedPredictor | None,
+        train_sig: Signature | None,
+    ) -> None:
+        """Build the input models from ``document``, which validation follows (spec §7.1)."""
+        facts = derived_facts(document, mode=self._mode)
+        predict_target = train_target = None
+        if predict_loaded is not None and predict_sig is not None:
+            predict_target = Target(
+                predict_loaded,
+                predict_sig,
+                InputModel.from_document(document, "Input"),
+                facts.output_is_array,
+            )
+        if train_loaded is not None and train_sig is not None:
+            component = "TrainingInput" if "TrainingInput" in _schemas(document) else "Input"
+            train_target = Target(
+                train_loaded,
+                train_sig,
+                InputModel.from_document(document, component),
+                facts.output_is_array
+                if self._mode == "train"
+                else _is_array(document, "TrainingOutput"),
+            )
+        self.predict_target, self.train_target = predict_target, train_target
+        self.streaming = facts.streaming
+
+    async def _resolve(self, reference: Any, mode: Literal["predict", "train"]) -> LoadedPredictor:
+        outcome = await self._worker.submit(resolve, reference, mode)
+        loaded: LoadedPredictor = outcome.unwrap()
+        return loaded
+
+    async def _resolve_train(self, predict_loaded: LoadedPredictor) -> LoadedPredictor:
+        """Reuse the predictor instance when ``train:`` names the same class."""
+        if isinstance(self._train, str) and isinstance(self._predictor, str):
+            same_file = self._train.partition(":")[0] == self._predictor.partition(":")[0]
+            train_name = self._train.partition(":")[2]
+            if same_file and train_name == type(predict_loaded.instance).__name__:
+                return LoadedPredictor(
+                    ref=self._train,
+                    instance=predict_loaded.instance,
+                    entry=predict_loaded.instance.train,
+                    setup=None,
+                    healthcheck=None,
+                )
+        return await self._resolve(self._train, "train")
+
+    def _inspect(self, loaded: LoadedPredictor) -> Signature:
+        signature = inspect_entry(
+            loaded.entry, legacy_none_defaults=self._settings.legacy_none_defaults
+        )
+        for warning in signature.warnings:
+            print(f"cogrt: warning: {warning}", flush=True)
+        return signature
+
+    async def _setup(self, loaded: LoadedPredictor) -> None:
+        setup = loaded.setup
+        if setup is None:
+            return
+        kwargs: dict[str, Any] = {}
+        if "weights" in inspect.signature(setup).parameters:
+            kwargs["weights"] = weights_argument(os.environ, self._workdir)
+        if inspect.iscoroutinefunction(setup):
+            await setup(**kwargs)
+            return
+        outcome = await self._worker.submit(_call_setup, setup, kwargs)
+        outcome.unwrap()
+
+
+def _call_setup(setup: Any, kwargs: dict[str, Any]) -> None:
+    result = setup(**kwargs)
+    if inspect.isawaitable(result):
+        raise TypeError("setup() returned an awaitable; declare it with async def")
+
+
+def _schemas(document: dict[str, Any]) -> dict[str, Any]:
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    return schemas
+
+
+def _is_array(document: dict[str, Any], component: str) -> bool:
+    return bool(_schemas(document).get(component, {}).get("type") == "array")
+
+
+def _distinct(*loaded: LoadedPredictor | None) -> list[LoadedPredictor]:
+    seen: list[LoadedPredictor] = []
+    for item in loaded:
+        if item is not None and all(item.instance is not s.instance for s in seen):
+            seen.append(item)
+    return seen

@@ -1,0 +1,59 @@
+"""A loaded predictor (or trainer) with everything derived from it once.
+
+Built during start-up, read-only afterwards: the signature, the OpenAPI
+document, the compiled input validator and the resolved slot count. The hot
+path only ever reads these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cogrt.errors import PredictorDefinitionError
+from cogrt.loader import LoadedPredictor
+from cogrt.schema.inputs import InputModel
+from cogrt.schema.signature import Signature
+
+__all__ = ["Target", "resolve_slots", "weights_argument"]
+
+SYNC_CONCURRENCY_MESSAGE = "COG_MAX_CONCURRENCY > 1 requires an async run() or predict() method"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the runtime calls for one kind of request (prediction or training)."""
+
+    loaded: LoadedPredictor
+    signature: Signature
+    inputs: InputModel
+    output_is_array: bool
+
+    @property
+    def is_async(self) -> bool:
+        return self.signature.kind in ("async", "async_generator")
+
+
+def resolve_slots(signature: Signature, *, env_max: int | None, yaml_max: int | None) -> int:
+    """Slots per spec §9.2: env, then cog.yaml, then ``@concurrent``, then 1."""
+    for candidate in (env_max, yaml_max, signature.concurrency_max):
+        if candidate is not None:
+            slots = candidate
+            break
+    else:
+        slots = 1
+    if slots > 1 and signature.kind in ("sync", "sync_generator"):
+        raise PredictorDefinitionError(SYNC_CONCURRENCY_MESSAGE)
+    return max(slots, 1)
+
+
+def weights_argument(environ: dict[str, str] | Any, cwd: Path) -> Any:
+    """``COG_WEIGHTS`` as a string, else ``./weights`` as a Path if it exists, else None."""
+    from cogrt.sdk.types import Path as CogPath
+
+    value = environ.get("COG_WEIGHTS")
+    if value:
+        return value
+    local = cwd / "weights"
+    return CogPath(local) if local.exists() else None

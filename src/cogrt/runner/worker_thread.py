@@ -1,0 +1,185 @@
+"""The one thread cogrt owns for synchronous user code, and how work crosses to it.
+
+Sync ``setup()`` and every sync prediction run here, in order, because model
+libraries keep thread-local state (CUDA contexts, tokenizer caches) that must
+not hop between threads. Work crosses the boundary in exactly one place:
+a queue of ``(context, fn, args, future, guard)``; the result goes back with
+``loop.call_soon_threadsafe``.
+
+Cancel semantics (the part users ask about): ``CancelGuard.cancel()`` raises
+``CancelationException`` asynchronously in this thread, at the next bytecode
+boundary of user code. A blocking C call (``time.sleep``, a CUDA kernel)
+finishes first. The exception is injected only while the guarded call runs,
+decided under a lock, and any exception still pending when the call ends is
+cleared, so a cancel that races with completion can land neither in cogrt's
+code nor in the next prediction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import ctypes
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cogrt.errors import CancelationException
+
+__all__ = ["CancelGuard", "Outcome", "WorkerThread"]
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+_set_async_exc.restype = ctypes.c_int
+
+
+class Outcome:
+    """What a call on the thread produced: a value, or the exception it raised.
+
+    Exceptions travel wrapped because asyncio re-raises ``SystemExit`` and
+    ``KeyboardInterrupt`` set on a future out of the event loop itself; a
+    predictor calling ``sys.exit()`` must fail its prediction, not the server.
+    """
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self.value = value
+        self.error = error
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class CancelGuard:
+    """Decides, under a lock, whether a cancel may be injected right now."""
+
+    def __init__(self, exception: type[BaseException] = CancelationException) -> None:
+        self._lock = threading.Lock()
+        self._thread_id: int | None = None
+        self._exception = exception
+        self.requested = False
+
+    def cancel(self) -> None:
+        """Request cancel; injects now if the guarded call is running. Idempotent."""
+        with self._lock:
+            if self.requested:
+                return
+            self.requested = True
+            if self._thread_id is not None:
+                _set_async_exc(self._thread_id, self._exception)
+
+    def enter(self) -> None:
+        """Mark the guarded call as running; a cancel requested earlier fires now."""
+        with self._lock:
+            if self.requested:
+                raise self._exception()
+            self._thread_id = threading.get_ident()
+
+    def exit(self) -> None:
+        """Stop injections and clear one that was sent but not yet delivered."""
+        with self._lock:
+            thread_id, self._thread_id = self._thread_id, None
+            if thread_id is not None and self.requested:
+                _set_async_exc(thread_id, ctypes.py_object())  # NULL: clear pending
+
+
+def guarded_call(guard: CancelGuard, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn`` with cancel injection allowed only inside the call itself."""
+    outcome: Any = _NOTHING
+    try:
+        guard.enter()
+        outcome = fn(*args)
+    finally:
+        # An injected exception may surface anywhere in here until exit() has
+        # run under the lock; retry until it has, keeping the call's outcome.
+        while True:
+            try:
+                guard.exit()
+                break
+            except CancelationException:
+                if outcome is _NOTHING:
+                    outcome = _CANCELED_LATE
+    if outcome is _CANCELED_LATE:
+        raise CancelationException()
+    return outcome
+
+
+_NOTHING: Any = object()
+_CANCELED_LATE: Any = object()
+
+_Job = tuple[
+    contextvars.Context,
+    Callable[..., Any],
+    tuple[Any, ...],
+    "asyncio.Future[Outcome]",
+    asyncio.AbstractEventLoop,
+    CancelGuard | None,
+]
+
+
+class WorkerThread:
+    """A long-lived thread running submitted calls one at a time, in order."""
+
+    def __init__(self, name: str = "cogrt-predictor") -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = False
+
+    @property
+    def ident(self) -> int | None:
+        return self._thread.ident
+
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, guard: CancelGuard | None = None
+    ) -> asyncio.Future[Outcome]:
+        """Run ``fn(*args)`` on the thread in a copy of the caller's context."""
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._jobs.put((contextvars.copy_context(), fn, args, future, loop, guard))
+        return future
+
+    def stop(self, timeout: float) -> bool:
+        """Ask the thread to finish its queue and exit; True if it did in time."""
+        if not self._started:
+            return True
+        self._jobs.put(None)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            context, fn, args, future, loop, guard = job
+            if future.cancelled():
+                continue
+            try:
+                if guard is None:
+                    outcome = Outcome(context.run(fn, *args))
+                else:
+                    outcome = Outcome(context.run(guarded_call, guard, fn, *args))
+            except BaseException as exc:  # handed to the awaiting coroutine
+                outcome = Outcome(error=exc)
+            _resolve(loop, future, outcome)
+            del job, context, fn, args, future, outcome
+
+
+def _resolve(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Outcome], outcome: Outcome
+) -> None:
+    def settle() -> None:
+        if not future.cancelled():
+            future.set_result(outcome)
+
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop closed while user code ran; nobody is waiting
+        pass

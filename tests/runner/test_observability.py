@@ -1,0 +1,107 @@
+"""Metrics (spec §17) and log capture (spec §15) seen from a prediction's record."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogrt.sdk.scope import Scope, current_scope
+
+from .helpers import load, ref, running
+
+
+async def test_metrics_modes_nesting_and_deletion() -> None:
+    async with running(load("metrics").Predictor) as runtime:
+        result = await runtime.predict()
+    metrics = result["metrics"]
+    assert metrics["temperature"] == 0.7
+    assert metrics["tokens"] == 3
+    assert metrics["timing"] == {"preprocess": 0.12}
+    assert metrics["steps"] == ["a", "b"]
+    assert "gone" not in metrics and "nulled" not in metrics
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("predict_time", "'predict_time' is reserved by the runtime"),
+        ("cog.x", "the 'cog.' prefix is reserved"),
+        ("a..b", "must not contain empty segments"),
+        ("9lives", "must start with a letter"),
+    ],
+)
+async def test_invalid_metric_fails_the_prediction(name: str, message: str) -> None:
+    async with running(load("metrics").Predictor) as runtime:
+        result = await runtime.predict({"bad": name})
+    assert result["status"] == "failed"
+    assert message in result["error"]
+
+
+def test_scope_outside_a_prediction_is_a_silent_no_op() -> None:
+    scope = current_scope()
+    scope.record_metric("", object())  # no validation outside predictions
+    assert scope.context == {}
+
+
+@pytest.mark.parametrize(
+    ("calls", "error", "message"),
+    [
+        ([("k", 1, "bogus")], TypeError, "Invalid metric mode: 'bogus'"),
+        ([("k", object(), None)], TypeError, "Unsupported metric value type: object"),
+        ([("k", 1, None), ("k", "s", None)], TypeError, "has type int, cannot set to str"),
+        ([("k", "s", "incr")], TypeError, "Increment mode requires int or float, got str"),
+        ([("k", float("nan"), None)], ValueError, "finite"),
+        ([("a" * 129, 1, None)], ValueError, "128 characters or fewer (got 129 characters)"),
+        ([("a.b.c.d.e", 1, None)], ValueError, "at most 4 dot-separated segments (got 5)"),
+        ([(".a", 1, None)], ValueError, "must not start with a dot"),
+        ([("a.", 1, None)], ValueError, "must not end with a dot"),
+        ([("a__b", 1, None)], ValueError, "must not contain consecutive underscores"),
+        ([("a-b", 1, None)], ValueError, "contains invalid character '-'"),
+        ([("ab_", 1, None)], ValueError, "must end with a letter or digit"),
+    ],
+)
+def test_metric_validation(calls: list, error: type, message: str) -> None:
+    scope = Scope()
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        for key, value, mode in calls:
+            scope.record_metric(key, value, mode)
+
+
+def test_append_to_a_scalar_makes_a_list_and_deleting_allows_a_new_type() -> None:
+    scope = Scope()
+    scope.record_metric("x", 1)
+    scope.record_metric("x", 2, "append")
+    scope.metrics.delete("x")
+    scope.record_metric("x", "now a string")
+    assert scope.snapshot() == {"x": "now a string"}
+
+
+async def test_logs_capture_every_source_and_flush_the_partial_line() -> None:
+    async with running(ref("logs")) as runtime:
+        result = await runtime.predict()
+    logs = result["logs"]
+    for line in ("from print\n", "to stderr\n", "INFO from logging\n", "from a helper thread\n"):
+        assert line in logs
+    assert logs.endswith("partial line")
+
+
+async def test_failure_appends_the_traceback_to_logs() -> None:
+    async with running(ref("logs")) as runtime:
+        result = await runtime.predict({"fail": True})
+    assert result["status"] == "failed"
+    assert "from print\n" in result["logs"]
+    assert "Traceback (most recent call last)" in result["logs"]
+    assert "ValueError: bad input" in result["logs"]
+
+
+async def test_logs_between_predictions_are_not_attributed() -> None:
+    async with running(load("echo_sync").Predictor) as runtime:
+        print("outside any prediction")
+        result = await runtime.predict()
+    assert result["logs"] == ""
+
+
+async def test_capture_survives_user_code_replacing_stdout() -> None:
+    async with running(load("replaces_stdout").Predictor) as runtime:
+        result = await runtime.predict()
+    assert result["output"] == "into my own stream\n"
+    assert result["logs"] == "into my own stream\n"

@@ -1,0 +1,370 @@
+"""File inputs and outputs: data URIs, file names, MIME types (§8.4, §10.4) and downloads.
+
+Downloads talk to a real HTTP server on a 127.0.0.1:0 socket in a thread;
+every wait on it is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path as FsPath
+from typing import Any
+
+import httpx
+import pytest
+
+from cogrt import files
+from cogrt.errors import InputDownloadError
+from cogrt.files import download_inputs, file_to_data_uri
+from cogrt.schema.uris import (
+    data_uri_filename,
+    filename_for_url,
+    mime_type_for,
+    parse_data_uri,
+)
+from cogrt.sdk.types import Path
+
+# -- data URIs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "media_type", "data"),
+    [
+        ("data:image/png;base64,aGVsbG8=", "image/png", b"hello"),
+        ("data:image/png;base64,aGVsbG8", "image/png", b"hello"),  # padding left out
+        ("data:text/plain;charset=utf-8;base64,aMOp", "text/plain", "hé".encode()),
+        ("data:Image/PNG ; name=a b.png ; BASE64,aGk=", "image/png", b"hi"),
+        ("data:;base64,aGk=", "text/plain", b"hi"),
+        ("data:,a%20b%2Cc", "text/plain", b"a b,c"),
+        ("data:text/csv,x%2Cy%0A1,2", "text/csv", b"x,y\n1,2"),
+        ("data:application/octet-stream;base64,-_8=", "application/octet-stream", b"\xfb\xff"),
+        ("data:application/octet-stream;base64,aGVs%0AbG8=", "application/octet-stream", b"hello"),
+    ],
+)
+def test_parse_data_uri(uri: str, media_type: str, data: bytes) -> None:
+    parsed = parse_data_uri(uri)
+    assert (parsed.media_type, parsed.data) == (media_type, data)
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [("data:text/plain;base64", "no ','"), ("data:;base64,a$b", "not valid base64"), ("x", "not")],
+)
+def test_parse_data_uri_rejects(uri: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_data_uri(uri)
+
+
+@pytest.mark.parametrize(
+    ("media_type", "name"),
+    [
+        ("image/jpeg", "file.jpg"),
+        ("image/png", "file.png"),
+        ("image/webp", "file.webp"),
+        ("text/plain", "file.txt"),
+        ("text/plain; charset=utf-8", "file.txt"),
+        ("audio/mpeg", "file.mp3"),
+        ("application/x-unknown-thing", "file"),
+    ],
+)
+def test_data_uri_filename(media_type: str, name: str) -> None:
+    assert data_uri_filename(media_type) == name
+
+
+# -- names and MIME types ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://h.invalid/a/b/photo.jpg", "photo.jpg"),
+        ("https://h.invalid/a/my%20photo+1.jpg?sig=abc#frag", "my photo 1.jpg"),
+        ("https://h.invalid/x%2Fy%00z.png", "x_y_z.png"),
+        ("https://h.invalid/", ""),
+    ],
+)
+def test_filename_for_url(url: str, name: str) -> None:
+    assert filename_for_url(url) == name
+
+
+def test_long_filenames_are_cut_to_200_bytes_keeping_the_extension() -> None:
+    name = filename_for_url("https://h.invalid/" + "a" * 300 + ".tar")
+    assert name == "a" * 195 + "~.tar" and len(name.encode()) == 200
+    wide = filename_for_url("https://h.invalid/" + "é" * 150 + ".png")
+    assert wide.endswith("~.png") and len(wide.encode()) <= 200
+    wide.encode().decode()  # no character was split
+
+
+@pytest.mark.parametrize(
+    ("filename", "mime"),
+    [
+        ("a.webp", "image/webp"),
+        ("a.glb", "model/gltf-binary"),
+        ("a.bmp", "image/bmp"),
+        ("a.png", "image/png"),
+        ("a.jpg", "image/jpeg"),
+        ("a.txt", "text/plain"),
+        ("a.unknownext", "application/octet-stream"),
+        ("noextension", "application/octet-stream"),
+    ],
+)
+def test_mime_type_for(filename: str, mime: str) -> None:
+    assert mime_type_for(filename) == mime
+
+
+# -- file outputs --------------------------------------------------------------
+
+
+def test_path_output_becomes_a_data_uri(tmp_path: FsPath) -> None:
+    target = tmp_path / "out.png"
+    target.write_bytes(b"\x89PNG\r\n\x1a")
+    uri = file_to_data_uri(Path(target), 0)
+    assert uri == "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a").decode()
+    assert uri.endswith("=")  # standard base64 keeps its padding
+
+
+def test_missing_path_output_fails(tmp_path: FsPath) -> None:
+    with pytest.raises(FileNotFoundError):
+        file_to_data_uri(tmp_path / "gone.txt", 0)
+
+
+def test_file_object_output_is_rewound_and_named(tmp_path: FsPath) -> None:
+    target = tmp_path / "notes.txt"
+    target.write_bytes(b"abc")
+    with open(target, "rb") as handle:
+        handle.read(2)
+        assert file_to_data_uri(handle, 4) == "data:text/plain;base64,YWJj"
+
+
+def test_unnamed_file_object_output_is_numbered() -> None:
+    assert (
+        file_to_data_uri(io.BytesIO(b"\x00\x01"), 3) == "data:application/octet-stream;base64,AAE="
+    )
+    text = io.StringIO("hé")
+    assert base64.b64decode(file_to_data_uri(text, 0).split(",")[1]) == "hé".encode()
+
+
+# -- downloads -----------------------------------------------------------------
+
+
+@dataclass
+class ServerState:
+    base: str = ""
+    user_agents: list[str | None] = field(default_factory=list)
+    active: int = 0
+    max_active: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    gate: threading.Event = field(default_factory=threading.Event)
+    full: threading.Event = field(default_factory=threading.Event)
+    hang: threading.Event = field(default_factory=threading.Event)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def do_GET(self) -> None:
+        state: ServerState = self.server.state
+        state.user_agents.append(self.headers.get("User-Agent"))
+        route = self.path.split("?")[0]
+        if route.startswith("/files/"):
+            self.reply(200, b"content of " + route.encode())
+        elif route == "/redirect":
+            self.reply(302, b"", {"Location": "/files/redirected.txt"})
+        elif route == "/loop":
+            self.reply(302, b"", {"Location": "/loop"})
+        elif route == "/big-declared":
+            self.reply(200, b"x" * 100)
+        elif route == "/big-streamed":
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"y" * 100)
+        elif route.startswith("/gate/"):
+            with state.lock:
+                state.active += 1
+                state.max_active = max(state.max_active, state.active)
+                if state.active == files.MAX_PARALLEL_DOWNLOADS:
+                    state.full.set()
+            state.gate.wait(5)
+            with state.lock:
+                state.active -= 1
+            self.reply(200, b"gated")
+        elif route == "/hang":
+            state.hang.wait(5)
+            self.reply(200, b"late")
+        else:
+            self.reply(404, b"not found")
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # the default 5 drops parallel SYNs, costing 1 s retries
+    state: ServerState
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up mid-response is expected here
+
+
+@pytest.fixture
+def server() -> Iterator[ServerState]:
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
+    httpd.state = ServerState(base=f"http://127.0.0.1:{httpd.server_address[1]}")
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield httpd.state
+    finally:
+        httpd.state.gate.set()
+        httpd.state.hang.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(max_redirects=3) as http:
+        yield http
+
+
+async def download(
+    targets: Sequence[tuple[str, int | None, str]],
+    directory: FsPath,
+    client: httpx.AsyncClient,
+    max_bytes: int = 1000,
+) -> dict[Any, Path]:
+    return await asyncio.wait_for(
+        download_inputs(
+            targets, directory, client=client, user_agent="cogrt-test/1", max_bytes=max_bytes
+        ),
+        timeout=10,
+    )
+
+
+async def test_downloads_keep_the_url_name_and_send_the_user_agent(
+    server: ServerState, client: httpx.AsyncClient, tmp_path: FsPath
+) -> None:
+    url = f"{server.base}/files/my%20photo.txt?token=1"
+    result = await download([("image", None, url)], tmp_path, client)
+    path = result[("image", None)]
+    assert isinstance(path, Path) and path.parent == tmp_path
+    assert path.name.endswith("my photo.txt") and path.name != "my photo.txt"
+    assert path.read_bytes() == b"content of /files/my%20photo.txt"
+    assert server.user_agents == ["cogrt-test/1"]
+
+
+async def test_data_uris_and_lists_are_keyed_by_position(
+    server: ServerState, client: httpx.AsyncClient, tmp_path: FsPath
+) -> None:
+    jpeg = "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8").decode()
+    result = await download(
+        [("paths", 0, jpeg), ("paths", 1, f"{server.base}/files/b.bin")], tmp_path, client
+    )
+    assert set(result) == {("paths", 0), ("paths", 1)}
+    assert result[("paths", 0)].name.endswith("file.jpg")
+    assert result[("paths", 0)].read_bytes() == b"\xff\xd8"
+    assert result[("paths", 1)].read_bytes() == b"content of /files/b.bin"
+
+
+async def test_redirects_are_followed(
+    server: ServerState, client: httpx.AsyncClient, tmp_path: FsPath
+) -> None:
+    result = await download([("f", None, f"{server.base}/redirect")], tmp_path, client)
+    assert result[("f", None)].read_bytes() == b"content of /files/redirected.txt"
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        ("/missing?secret=1", "returned 404 Not Found"),
+        ("/loop", "failed to download"),
+        ("/big-declared", "is larger than 50 bytes"),
+        ("/big-streamed", "is larger than 50 bytes"),
+    ],
+)
+async def test_download_failures_name_the_input(
+    server: ServerState, client: httpx.AsyncClient, tmp_path: FsPath, route: str, reason: str
+) -> None:
+    with pytest.raises(InputDownloadError) as info:
+        await download([("image", None, server.base + route)], tmp_path, client, max_bytes=50)
+    message = str(info.value)
+    assert message.startswith("Input validation error: ") and message.endswith("for input 'image'")
+    assert reason in message and "secret" not in message
+    assert list(tmp_path.iterdir()) == []  # no partial file is left behind
+
+
+async def test_bad_data_uri_fails_the_download(client: httpx.AsyncClient, tmp_path: FsPath) -> None:
+    with pytest.raises(InputDownloadError, match="for input 'doc'"):
+        await download([("doc", None, "data:text/plain;base64,@@")], tmp_path, client)
+
+
+async def test_read_timeout_fails(
+    server: ServerState,
+    client: httpx.AsyncClient,
+    tmp_path: FsPath,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(files, "_TIMEOUT", httpx.Timeout(0.2))
+    with pytest.raises(InputDownloadError, match="failed to download"):
+        await download([("slow", None, f"{server.base}/hang")], tmp_path, client)
+
+
+async def test_first_failure_cancels_the_other_downloads(
+    server: ServerState, client: httpx.AsyncClient, tmp_path: FsPath
+) -> None:
+    targets = [("a", None, f"{server.base}/hang"), ("b", None, f"{server.base}/missing")]
+    with pytest.raises(InputDownloadError, match="for input 'b'"):
+        await asyncio.wait_for(
+            download_inputs(targets, tmp_path, client=client, user_agent=None, max_bytes=10),
+            timeout=3,  # well under the 5 s the hanging route would take
+        )
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts requests as the client issues them, before any network IO."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.started += 1
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_at_most_eight_downloads_run_at_once(server: ServerState, tmp_path: FsPath) -> None:
+    transport = CountingTransport()
+    targets = [("many", i, f"{server.base}/gate/{i}.txt") for i in range(12)]
+    async with httpx.AsyncClient(transport=transport) as counted:
+        running = asyncio.ensure_future(download(targets, tmp_path, counted))
+        try:
+            # Unlimited, all 12 would be issued long before 8 reach the server.
+            assert await asyncio.to_thread(server.full.wait, 5)
+            assert transport.started == files.MAX_PARALLEL_DOWNLOADS
+        finally:
+            server.gate.set()
+        result = await running
+    assert len(result) == 12 and transport.started == 12
+    assert server.max_active == files.MAX_PARALLEL_DOWNLOADS
