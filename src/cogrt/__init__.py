@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from cogrt.errors import (
     AtCapacityError,
     CancelationException,
     CogrtError,
     ConfigError,
     DuplicatePredictionError,
+    InputDownloadError,
     InputValidationError,
+    MalformedRequestError,
     NotReadyError,
     OutputEncodingError,
     PredictionNotFoundError,
@@ -24,15 +28,43 @@ __all__ = [
     "CogrtError",
     "ConfigError",
     "DuplicatePredictionError",
+    "InputDownloadError",
     "InputValidationError",
+    "MalformedRequestError",
     "NotReadyError",
     "OutputEncodingError",
     "PredictionNotFoundError",
     "PredictorDefinitionError",
     "PredictorLoadError",
     "RequestError",
+    "Runtime",
     "RuntimeStateError",
     "__version__",
+    "create_app",
+    "serve",
 ]
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from cogrt.app import create_app
+    from cogrt.runner.runtime import Runtime
+    from cogrt.server import serve
+
+
+def __getattr__(name: str) -> Any:
+    """``serve``, ``create_app`` and ``Runtime`` load on first use: ``import cogrt`` stays light
+    (no starlette, no server) for model code that only needs the errors."""
+    if name == "create_app":
+        from cogrt.app import create_app
+
+        return create_app
+    if name == "Runtime":
+        from cogrt.runner.runtime import Runtime
+
+        return Runtime
+    if name == "serve":
+        from cogrt.server import serve
+
+        return serve
+    raise AttributeError(f"module 'cogrt' has no attribute {name!r}")

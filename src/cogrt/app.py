@@ -1,0 +1,184 @@
+"""Cog's HTTP API (spec §11) over one in-process ``Runtime``.
+
+Endpoints are module-level functions that read ``request.app.state``, so the
+app holds no closures and can be mounted inside a larger Starlette app (pass
+``lifespan=cogrt_app.router.lifespan_context`` to the outer app: Starlette
+does not run a mounted app's lifespan). The runtime is entered in the
+lifespan, so setup starts when the server starts and the process answers
+``/health-check`` while the model loads.
+
+Creating predictions (modes, limits, refusals) lives in ``submission``;
+this module is the routing table and the endpoints that need no admission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cogrt.errors import PredictionNotFoundError
+from cogrt.runner.runtime import Runtime
+from cogrt.sdk import __version__ as cog_api_version
+from cogrt.submission import error_response, submit
+
+__all__ = ["DEFAULT_GRACE_PERIOD", "DEFAULT_MAX_BODY_SIZE", "create_app", "request_shutdown"]
+
+DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
+"""Inline base64 files make big bodies normal (spec §8.1 asks for at least 100 MiB)."""
+DEFAULT_GRACE_PERIOD = 25.0
+"""Seconds in-flight predictions get at shutdown: inside Kubernetes' default 30 s."""
+
+_encode = msgspec.json.Encoder().encode
+
+
+def create_app(
+    predictor_or_runtime: Any,
+    *,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    grace_period: float = DEFAULT_GRACE_PERIOD,
+    on_shutdown: Callable[[], None] | None = None,
+    **runtime_kwargs: Any,
+) -> Starlette:
+    """An ASGI app serving Cog's API for a predictor reference, object or ``Runtime``.
+
+    ``on_shutdown`` is called once when ``POST /shutdown`` (or the server's
+    signal handling) asks for a graceful stop; ``serve()`` wires it up.
+    """
+    if isinstance(predictor_or_runtime, Runtime):
+        if runtime_kwargs:
+            raise TypeError(
+                f"runtime options {sorted(runtime_kwargs)} need a predictor, not a Runtime"
+            )
+        runtime = predictor_or_runtime
+    else:
+        runtime = Runtime(predictor_or_runtime, **runtime_kwargs)
+    routes = [
+        Route("/", root, methods=["GET"]),
+        Route("/health-check", health_check, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/predictions", post_prediction, methods=["POST"]),
+        Route("/predictions/{id}", put_prediction, methods=["PUT"]),
+        Route("/predictions/{id}/cancel", cancel, methods=["POST"]),
+        Route("/trainings", post_training, methods=["POST"]),
+        Route("/trainings/{id}", put_training, methods=["PUT"]),
+        Route("/trainings/{id}/cancel", cancel, methods=["POST"]),
+        Route("/shutdown", shutdown, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error}
+    )
+    app.state.runtime = runtime
+    app.state.max_body_size = max_body_size
+    app.state.grace_period = grace_period
+    app.state.on_shutdown = on_shutdown
+    app.state.shutdown_requested = asyncio.Event()
+    return app
+
+
+def request_shutdown(app: Starlette) -> None:
+    """Begin a graceful stop: refuse new predictions and tell the server (once)."""
+    event: asyncio.Event = app.state.shutdown_requested
+    if event.is_set():
+        return
+    event.set()
+    if app.state.on_shutdown is not None:
+        app.state.on_shutdown()
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    async with runtime:
+        try:
+            yield
+        finally:
+            await runtime.drain(app.state.grace_period)
+
+
+# -- endpoints ----------------------------------------------------------------------
+
+
+async def root(request: Request) -> Response:
+    body = {
+        "cog_version": cog_api_version,
+        "docs_url": "/docs",
+        "openapi_url": "/openapi.json",
+        "shutdown_url": "/shutdown",
+        "healthcheck_url": "/health-check",
+        "predictions_url": "/predictions",
+        "predictions_idempotent_url": "/predictions/{prediction_id}",
+        "predictions_cancel_url": "/predictions/{prediction_id}/cancel",
+    }
+    if _runtime(request).supports_training:
+        body["trainings_url"] = "/trainings"
+        body["trainings_idempotent_url"] = "/trainings/{training_id}"
+        body["trainings_cancel_url"] = "/trainings/{training_id}/cancel"
+    return _json(200, body)
+
+
+async def health_check(request: Request) -> Response:
+    """Always 200: Cog's clients poll it with tools that only accept 2xx (§18.1)."""
+    return _json(200, await _runtime(request).health())
+
+
+async def openapi(request: Request) -> Response:
+    document = _runtime(request).openapi_json
+    if document is None:
+        return _json(503, {"error": "OpenAPI schema not available"})
+    return Response(document, 200, media_type="application/json")
+
+
+async def post_prediction(request: Request) -> Response:
+    return await submit(request, training=False, path_id=None)
+
+
+async def put_prediction(request: Request) -> Response:
+    return await submit(request, training=False, path_id=request.path_params["id"])
+
+
+async def post_training(request: Request) -> Response:
+    return await submit(request, training=True, path_id=None)
+
+
+async def put_training(request: Request) -> Response:
+    return await submit(request, training=True, path_id=request.path_params["id"])
+
+
+async def cancel(request: Request) -> Response:
+    """200 ``{}`` while in flight, 404 ``{}`` otherwise; repeats are harmless (§11.4)."""
+    try:
+        _runtime(request).cancel(request.path_params["id"])
+    except PredictionNotFoundError as exc:
+        return error_response(exc)
+    return _json(200, {})
+
+
+async def shutdown(request: Request) -> Response:
+    request_shutdown(request.app)
+    return _json(200, {})
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(_encode(body), status, media_type="application/json")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown path 404 / wrong method 405 as JSON, the way FastAPI-based Cog answered."""
+    assert isinstance(exc, HTTPException)
+    return Response(
+        _encode({"detail": exc.detail}), exc.status_code, exc.headers, "application/json"
+    )

@@ -1,0 +1,205 @@
+"""``serve()``: the app under hypercorn (default) or uvicorn, on uvloop, with Cog's stop rules.
+
+A graceful stop (spec §19) starts on ``POST /shutdown``, SIGINT, SIGTERM
+(ignored with ``await_explicit_shutdown``, as Cog's ``cog serve`` relies on)
+or when ``shutdown_trigger`` returns. Then the listening socket closes, new
+prediction requests get 503, in-flight HTTP requests finish within
+``grace_period``, and the app's lifespan gives in-flight async predictions
+another ``grace_period`` before canceling them. A second signal during the
+stop exits at once: a sync predictor stuck in C code cannot be interrupted
+any other way.
+
+The socket is bound here (or passed in) before the server starts, so port 0
+works and the startup line names the real address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Literal, cast
+
+from starlette.applications import Starlette
+
+from cogrt.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
+
+__all__ = ["BACKLOG", "bind_socket", "serve", "serve_app"]
+
+BACKLOG = 2048
+"""Listen backlog: bursts of clients must queue, not be refused by the kernel."""
+
+log = logging.getLogger("cogrt.server")
+Http = Literal["hypercorn", "uvicorn"]
+ShutdownTrigger = Callable[[], Awaitable[object]]
+
+
+def serve(
+    predictor: Any,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 5000,
+    http: Http = "hypercorn",
+    upload_url: str | None = None,
+    await_explicit_shutdown: bool = False,
+    shutdown_trigger: ShutdownTrigger | None = None,
+    sock: socket.socket | None = None,
+    grace_period: float = DEFAULT_GRACE_PERIOD,
+    **runtime_kwargs: Any,
+) -> None:
+    """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks."""
+    if upload_url is not None:
+        runtime_kwargs["upload_url"] = upload_url
+    app = create_app(predictor, grace_period=grace_period, **runtime_kwargs)
+    listener = sock if sock is not None else bind_socket(host, port)
+    _run(
+        serve_app(
+            app,
+            listener,
+            http=http,
+            await_explicit_shutdown=await_explicit_shutdown,
+            shutdown_trigger=shutdown_trigger,
+        )
+    )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; ``port=0`` picks a free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def serve_app(
+    app: Starlette,
+    sock: socket.socket,
+    *,
+    http: Http = "hypercorn",
+    await_explicit_shutdown: bool = False,
+    shutdown_trigger: ShutdownTrigger | None = None,
+) -> None:
+    """Serve an app from ``create_app`` on ``sock`` inside the running loop."""
+    if http not in ("hypercorn", "uvicorn"):
+        raise ValueError(f"http must be 'hypercorn' or 'uvicorn', not {http!r}")
+    stop: asyncio.Event = app.state.shutdown_requested
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    log.info("cogrt serving on http://%s:%d (%s, pid %d)", shown, port, http, os.getpid())
+    forward: asyncio.Task[None] | None = None
+    if shutdown_trigger is not None:
+        forward = asyncio.get_running_loop().create_task(_forward(shutdown_trigger, app))
+    try:
+        with _signals(app, await_explicit_shutdown):
+            if http == "uvicorn":
+                await _uvicorn(app, sock, stop)
+            else:
+                await _hypercorn(app, sock, stop)
+    finally:
+        if forward is not None:
+            forward.cancel()
+        sock.close()
+    log.info("cogrt stopped")
+
+
+async def _forward(trigger: ShutdownTrigger, app: Starlette) -> None:
+    await trigger()
+    request_shutdown(app)
+
+
+async def _hypercorn(app: Starlette, sock: socket.socket, stop: asyncio.Event) -> None:
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+    from hypercorn.typing import ASGIFramework
+
+    config = Config()
+    # hypercorn closes the socket it serves from; give it its own descriptor.
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
+    config.backlog = BACKLOG
+    config.graceful_timeout = app.state.grace_period
+    config.accesslog = logging.getLogger("cogrt.access")
+    config.errorlog = logging.getLogger("cogrt.server.hypercorn")
+    # Starlette's ASGI types are looser than hypercorn's TypedDicts; the app is ASGI 3.
+    framework = cast("ASGIFramework", app)
+    await hypercorn_serve(framework, config, shutdown_trigger=stop.wait, mode="asgi")
+
+
+async def _uvicorn(app: Starlette, sock: socket.socket, stop: asyncio.Event) -> None:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # serve_app owns the signals (await_explicit_shutdown needs that)
+
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        lifespan="on",
+        log_config=None,
+        access_log=True,
+        backlog=BACKLOG,
+        timeout_graceful_shutdown=int(app.state.grace_period),
+    )
+    server = Server(config)
+
+    async def watch() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.get_running_loop().create_task(watch())
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        watcher.cancel()
+
+
+@contextlib.contextmanager
+def _signals(app: Starlette, await_explicit_shutdown: bool) -> Iterator[None]:
+    """SIGINT (and SIGTERM unless told otherwise) start a graceful stop; a second exits."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+
+    def on_signal(signum: signal.Signals) -> None:
+        if signum == signal.SIGTERM and await_explicit_shutdown:
+            log.info("ignoring SIGTERM: waiting for POST /shutdown or SIGINT")
+            return
+        if app.state.shutdown_requested.is_set():
+            log.warning("second %s during shutdown: exiting now", signum.name)
+            logging.shutdown()
+            os._exit(1)
+        log.info("%s received: shutting down gracefully", signum.name)
+        request_shutdown(app)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # not the main thread, or a platform without signal handlers
+        installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (it is, except on Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)

@@ -1,0 +1,215 @@
+"""Creating predictions over HTTP: mode, body limit, admission, the error table (spec §11.2-§11.3).
+
+POST and PUT, for predictions and trainings alike, run one function
+(``submit``) whose steps follow the spec's order. Every refusal goes through
+``_ERRORS`` or a fixed body here, so the wire bodies Cog's clients match
+byte for byte live in one place; all JSON is compact.
+
+A sync request waits for its prediction while watching the ASGI channel for
+``http.disconnect``; a client that leaves (or a handler the server cancels)
+cancels the prediction, so a slot is never held for nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Literal
+
+import msgspec
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive
+
+from cogrt.errors import (
+    AtCapacityError,
+    CogrtError,
+    DuplicatePredictionError,
+    MalformedRequestError,
+    NotReadyError,
+    PredictionNotFoundError,
+    RequestError,
+)
+from cogrt.runner.prediction import Prediction
+from cogrt.runner.runtime import Runtime
+from cogrt.schema.request import malformed
+
+__all__ = ["error_response", "json_response", "read_body", "request_mode", "submit"]
+
+Mode = Literal["sync", "async", "sse"]
+_ADMITTING = frozenset({"READY", "BUSY"})
+_encode = msgspec.json.Encoder().encode
+_AT_CAPACITY = {
+    "error": "At capacity - all prediction slots busy",
+    "status": "failed",
+    "detail": "Already running a prediction",
+}
+_ERRORS: tuple[tuple[type[CogrtError], int, Callable[[Any], Any]], ...] = (
+    (NotReadyError, 503, lambda exc: {"error": str(exc), "status": "failed"}),
+    (AtCapacityError, 409, lambda exc: _AT_CAPACITY),
+    (RequestError, 422, lambda exc: {"detail": exc.detail}),
+    (MalformedRequestError, 400, lambda exc: {"error": str(exc)}),
+    (PredictionNotFoundError, 404, lambda exc: {}),
+)
+_NO_SSE = {
+    False: {
+        "error": "This model does not support streaming responses. "
+        "Add @cog.streaming to predict() to enable SSE."
+    },
+    True: {"error": "Training endpoints do not support streaming responses."},
+}
+_TOO_LARGE = {"error": "Request body too large", "status": "failed"}
+_SHUTTING_DOWN = {"error": "Server is shutting down", "status": "failed"}
+
+
+class _IdPeek(msgspec.Struct):
+    """Just the ``id`` of a body, read before validation (PUT checks it first, §11.3)."""
+
+    id: Any = None
+
+
+_peek_id = msgspec.json.Decoder(_IdPeek).decode
+
+
+async def submit(request: Request, *, training: bool, path_id: str | None) -> Response:
+    """POST and PUT for predictions and trainings, in the order of spec §11.2-§11.3."""
+    runtime = _runtime(request)
+    mode = request_mode(request)
+    if training and mode == "sse":
+        return json_response(406, _NO_SSE[True])
+    try:
+        body = await read_body(request, request.app.state.max_body_size)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    if body is None:
+        return json_response(413, _TOO_LARGE)
+    try:
+        if path_id is not None:
+            early = _put_precheck(runtime, body, path_id, mode, training)
+            if early is not None:
+                return early
+        if request.app.state.shutdown_requested.is_set():
+            return json_response(503, _SHUTTING_DOWN)
+        status = runtime.status
+        if status not in _ADMITTING:
+            raise NotReadyError(status)
+        if training and not runtime.supports_training:
+            return json_response(404, {})
+        if mode == "sse" and not runtime.supports_streaming:
+            return json_response(406, _NO_SSE[False])
+        decoded = runtime.decode_request(body, training=training)
+        pid = path_id or decoded.id
+        if pid is not None and (running := runtime.get(pid)) is not None:
+            return _current(running)
+        # SSE is not built yet: a streaming model's SSE request is answered in sync mode.
+        created_by: Mode = "async" if mode == "async" else "sync"
+        prediction = runtime.start(
+            decoded, prediction_id=path_id, training=training, created_by=created_by
+        )
+    except DuplicatePredictionError as exc:
+        running = runtime.get(exc.prediction_id)
+        return _current(running) if running is not None else error_response(exc)
+    except CogrtError as exc:
+        return error_response(exc)
+    if created_by == "async":
+        return Response(prediction.to_json(), 202, media_type="application/json")
+    if not await _finished_before_disconnect(request.receive, prediction):
+        return Response(status_code=499)  # nobody is listening any more
+    return Response(prediction.to_json(), 200, media_type="application/json")
+
+
+def _put_precheck(
+    runtime: Runtime, body: bytes, path_id: str, mode: Mode, training: bool
+) -> Response | None:
+    """PUT's id rules: a mismatched body id is 422; an in-flight id answers 202 (§11.3)."""
+    try:
+        body_id = _peek_id(body or b"{}").id
+    except msgspec.ValidationError:
+        body_id = None  # not an object: decode_request reports it with its location
+    except msgspec.DecodeError as exc:
+        raise malformed(exc) from exc
+    if body_id is not None and body_id != path_id:
+        noun = "training" if training else "prediction"
+        msg = f"{noun} ID must match the ID supplied in the URL"
+        return json_response(
+            422, {"detail": [{"loc": ["body", "id"], "msg": msg, "type": "value_error"}]}
+        )
+    running = runtime.get(path_id)
+    if running is None:
+        return None
+    if mode == "sse" and not runtime.supports_streaming:
+        return json_response(406, _NO_SSE[False])
+    return _current(running)
+
+
+async def _finished_before_disconnect(receive: Receive, prediction: Prediction) -> bool:
+    """Wait for a sync prediction; cancel it if the client goes away first (decision #34).
+
+    Cancel also happens when the server cancels this handler, so a slot can
+    never stay taken by a request nobody waits for.
+    """
+    waiter = asyncio.ensure_future(prediction.wait())
+    watcher = asyncio.ensure_future(_disconnect(receive))
+    try:
+        await asyncio.wait((waiter, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not waiter.done():
+            waiter.cancel()
+            prediction.cancel()
+    return not waiter.cancelled()
+
+
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or ``None`` once it exceeds ``limit`` (nothing past it is buffered)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_mode(request: Request) -> Mode:
+    """SSE if ``Accept`` lists text/event-stream, async on ``Prefer: respond-async`` (§11.2)."""
+    accept = ",".join(request.headers.getlist("accept")).lower()
+    if "text/event-stream" in accept and any(
+        part.split(";", 1)[0].strip() == "text/event-stream" for part in accept.split(",")
+    ):
+        return "sse"
+    prefer = ",".join(request.headers.getlist("prefer")).lower()
+    if "respond-async" in prefer and any(
+        token.strip() == "respond-async" for token in prefer.replace(";", ",").split(",")
+    ):
+        return "async"
+    return "sync"
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(_encode(body), status, media_type="application/json")
+
+
+def _current(prediction: Prediction) -> Response:
+    return Response(prediction.to_json(), 202, media_type="application/json")
+
+
+def error_response(exc: CogrtError) -> Response:
+    for kind, status, body in _ERRORS:
+        if isinstance(exc, kind):
+            return json_response(status, body(exc))
+    return json_response(500, {"error": str(exc), "status": "failed"})

@@ -1,0 +1,11 @@
+"""A predictor with a train() method, loaded as both targets (/trainings tests)."""
+
+from cog import BasePredictor
+
+
+class Predictor(BasePredictor):
+    def predict(self, text: str = "p") -> str:
+        return f"predicted {text}"
+
+    def train(self, steps: int = 1) -> str:
+        return f"trained {steps}"

@@ -1,0 +1,108 @@
+"""Real server processes: shutdown paths, client disconnects, and the two load criteria."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from collections import Counter
+
+import httpx
+import pytest
+
+from .server_process import Server, running
+
+SLEEPY = "http_sleep_steps.py:Predictor"
+
+
+@pytest.fixture(params=["hypercorn", "uvicorn"])
+def http(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def post_in_thread(
+    url: str, body: dict[str, object]
+) -> tuple[threading.Thread, list[httpx.Response]]:
+    results: list[httpx.Response] = []
+
+    def run() -> None:
+        results.append(httpx.post(f"{url}/predictions", json=body, timeout=30))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, results
+
+
+def abandon_prediction(server: Server, seconds: float, client: httpx.Client | None = None) -> None:
+    """Send a sync prediction on a raw socket and close it once the prediction runs."""
+    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        server.wait_status("BUSY", client=client)
+
+
+def test_sigterm_lets_in_flight_sync_request_finish(http: str) -> None:
+    with running(SLEEPY, http=http) as server:
+        thread, results = post_in_thread(server.url, {"input": {"seconds": 1.0}})
+        server.wait_status("BUSY")
+        server.process.send_signal(signal.SIGTERM)
+        thread.join(30)
+        assert server.process.wait(30) == 0
+    assert results[0].status_code == 200
+    assert results[0].json()["output"] == "slept 1.0"
+
+
+def test_post_shutdown_exits_cleanly(http: str) -> None:
+    with running(SLEEPY, http=http) as server:
+        assert httpx.post(f"{server.url}/shutdown").content == b"{}"
+        assert server.process.wait(30) == 0
+
+
+def test_await_explicit_shutdown_ignores_sigterm(http: str) -> None:
+    with running(SLEEPY, "--await-explicit-shutdown", "true", http=http) as server:
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for_output("ignoring SIGTERM")
+        assert httpx.get(f"{server.url}/health-check").json()["status"] == "READY"
+        assert server.process.poll() is None
+        httpx.post(f"{server.url}/shutdown")
+        assert server.process.wait(30) == 0
+
+
+def test_sync_client_disconnect_cancels_and_frees_the_slot(http: str) -> None:
+    with running(SLEEPY, http=http) as server:
+        abandon_prediction(server, seconds=60)
+        server.wait_status("READY", timeout=5)  # far below the 60 s the prediction wanted
+        response = httpx.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+        assert response.json()["status"] == "succeeded"
+
+
+def test_2000_sequential_keepalive_predictions_never_see_409(http: str) -> None:
+    with running("http_echo.py:Predictor", http=http) as server, httpx.Client(timeout=10) as client:
+        codes: Counter[int] = Counter()
+        statuses: Counter[str] = Counter()
+        for i in range(2000):
+            response = client.post(f"{server.url}/predictions", json={"input": {"text": str(i)}})
+            codes[response.status_code] += 1
+            if response.status_code == 200:
+                statuses[response.json()["status"]] += 1
+        print(
+            f"\n[{http}] 2000 sequential predictions: codes={dict(codes)} statuses={dict(statuses)}"
+        )
+    assert codes == Counter({200: 2000})
+    assert statuses == Counter({"succeeded": 2000})
+
+
+def test_500_abandoned_predictions_leave_every_slot_free(http: str) -> None:
+    with running(SLEEPY, http=http) as server, httpx.Client(timeout=5) as client:
+        for _ in range(500):
+            server.wait_status("READY", timeout=5, client=client)
+            abandon_prediction(server, seconds=60, client=client)
+        server.wait_status("READY", timeout=5, client=client)
+        response = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+        print(f"\n[{http}] 500 abandoned: health READY, next prediction {response.status_code}")
+        assert response.json()["status"] == "succeeded"
