@@ -1,0 +1,296 @@
+"""Latency probes that wrk cannot express: SSE, cancel, health under load, webhooks.
+
+Why asyncio + httpx: these probes need to hold a streaming response open,
+run a prediction and a second request at the same time, and receive
+webhooks on loopback, all with per-step deadlines.  Every wait here is
+bounded by ``asyncio.wait_for`` or a deadline loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (values need not be sorted)."""
+    ordered = sorted(values)
+    rank = max(1, round(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass
+class Webhook:
+    """One received webhook POST."""
+
+    at: float
+    payload: dict[str, Any]
+
+
+@dataclass
+class WebhookReceiver:
+    """A minimal HTTP/1.1 server on loopback that records every POSTed JSON body.
+
+    Why hand-written: it must add no dependency and no noticeable latency;
+    it answers 200 immediately and supports keep-alive connections.
+    """
+
+    received: list[Webhook] = field(default_factory=list)
+    _server: asyncio.Server | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "receiver not started"
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://{HOST}:{port}/webhook"
+
+    async def __aenter__(self) -> WebhookReceiver:
+        self._server = await asyncio.start_server(self._handle, HOST, 0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Close idle keep-alive connections so no handler is left pending."""
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._connections):
+            writer.close()  # the handler's read then hits EOF and returns
+        if self._connections:
+            await asyncio.wait(list(self._connections.values()), timeout=5)
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[writer] = task
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.decode("latin-1").split("\r\n")[1:]:
+                    key, _, value = line.partition(":")
+                    if key.strip().lower() == "content-length":
+                        length = int(value.strip())
+                body = await reader.readexactly(length) if length else b""
+                now = time.perf_counter()
+                try:
+                    payload = json.loads(body) if body else {}
+                except ValueError:
+                    payload = {"_invalid_json": body[:200].decode("latin-1")}
+                self.received.append(Webhook(now, payload))
+                self._changed.set()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._connections.pop(writer, None)
+            writer.close()
+
+    def for_id(self, prediction_id: str) -> list[Webhook]:
+        return [hook for hook in self.received if hook.payload.get("id") == prediction_id]
+
+    async def wait_status(
+        self, prediction_id: str, statuses: set[str], timeout_s: float
+    ) -> Webhook | None:
+        """First webhook for ``prediction_id`` whose status is in ``statuses``."""
+        deadline = time.perf_counter() + timeout_s
+        while True:
+            for hook in self.for_id(prediction_id):
+                if hook.payload.get("status") in statuses:
+                    return hook
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return None
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=remaining)
+            except asyncio.TimeoutError:
+                return None
+
+
+def _client(base_url: str, timeout_s: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout_s, trust_env=False)
+
+
+async def sse_probe(base_url: str, tokens: int, repeats: int, timeout_s: float) -> dict[str, Any]:
+    """Stream ``tokens`` tokens ``repeats`` times; time to first token and tokens/s."""
+    ttft: list[float] = []
+    rates: list[float] = []
+    totals: list[float] = []
+    async with _client(base_url, timeout_s) as client:
+        for _ in range(repeats):
+            chunks = 0
+            first: float | None = None
+            completed = False
+            started = time.perf_counter()
+            async with client.stream(
+                "POST",
+                "/predictions",
+                json={"input": {"tokens": tokens}},
+                headers={"Accept": "text/event-stream"},
+            ) as resp:
+                if resp.status_code != 200:
+                    body = (await resp.aread())[:300]
+                    raise RuntimeError(f"SSE request answered {resp.status_code}: {body!r}")
+                event = ""
+                async for line in resp.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "output":
+                        chunks += 1
+                        if first is None:
+                            first = time.perf_counter()
+                    elif line.startswith("data:") and event == "completed":
+                        completed = True
+            total = time.perf_counter() - started
+            if not completed or chunks != tokens or first is None:
+                raise RuntimeError(
+                    f"SSE stream incomplete: {chunks}/{tokens} output events, completed={completed}"
+                )
+            ttft.append(_ms(first - started))
+            rates.append(chunks / total)
+            totals.append(_ms(total))
+    return {
+        "sse_ttft_ms": statistics.median(ttft),
+        "sse_tokens_per_s": statistics.median(rates),
+        "sse_total_ms": statistics.median(totals),
+        "sse_streams": repeats,
+    }
+
+
+async def cancel_probe(
+    base_url: str, repeats: int, burn_seconds: float, timeout_s: float
+) -> dict[str, Any]:
+    """Cancel a running CPU-bound prediction; ms from cancel POST to ``canceled`` webhook.
+
+    The terminal state is observed by webhook because a PUT of a finished id
+    starts a new prediction on Cog (its idempotency only covers in-flight ids).
+    """
+    observed: list[float] = []
+    acked: list[float] = []
+    async with WebhookReceiver() as receiver, _client(base_url, timeout_s) as client:
+        for _ in range(repeats):
+            prediction_id = f"cancel-{uuid.uuid4().hex[:12]}"
+            resp = await client.post(
+                "/predictions",
+                json={
+                    "id": prediction_id,
+                    "input": {"seconds": burn_seconds},
+                    "webhook": receiver.url,
+                    "webhook_events_filter": ["start", "completed"],
+                },
+                headers={"Prefer": "respond-async"},
+            )
+            if resp.status_code != 202:
+                raise RuntimeError(f"async create answered {resp.status_code}: {resp.text[:300]}")
+            # Let predict enter its pure-Python spin loop before cancelling.
+            await asyncio.sleep(0.3)
+            sent = time.perf_counter()
+            resp = await client.post(f"/predictions/{prediction_id}/cancel")
+            acked.append(_ms(time.perf_counter() - sent))
+            if resp.status_code != 200:
+                raise RuntimeError(f"cancel answered {resp.status_code}: {resp.text[:300]}")
+            hook = await receiver.wait_status(
+                prediction_id, {"canceled", "succeeded", "failed"}, timeout_s
+            )
+            if hook is None:
+                raise RuntimeError(f"no terminal webhook within {timeout_s} s of cancel")
+            if hook.payload.get("status") != "canceled":
+                raise RuntimeError(f"prediction ended {hook.payload.get('status')}, not canceled")
+            observed.append(_ms(hook.at - sent))
+            await _wait_idle(client, timeout_s)
+    return {
+        "cancel_to_webhook_ms": statistics.median(observed),
+        "cancel_http_ms": statistics.median(acked),
+        "cancels": repeats,
+    }
+
+
+async def _wait_idle(client: httpx.AsyncClient, timeout_s: float) -> None:
+    """Wait until the server reports READY again (its slot is free)."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        resp = await client.get("/health-check")
+        if resp.status_code == 200 and resp.json().get("status") == "READY":
+            return
+        await asyncio.sleep(0.01)
+    raise RuntimeError(f"server not READY within {timeout_s} s after a prediction")
+
+
+async def health_probe(
+    base_url: str, burn_seconds: float, idle_samples: int, timeout_s: float
+) -> dict[str, Any]:
+    """Health-check latency idle, then back-to-back while a sync CPU burn holds the GIL."""
+    async with _client(base_url, timeout_s + burn_seconds) as client:
+        idle: list[float] = []
+        for _ in range(idle_samples):
+            sent = time.perf_counter()
+            await client.get("/health-check")
+            idle.append(_ms(time.perf_counter() - sent))
+        burn = asyncio.create_task(
+            client.post("/predictions", json={"input": {"seconds": burn_seconds}})
+        )
+        await asyncio.sleep(min(0.3, burn_seconds / 4))
+        busy: list[float] = []
+        stop_at = time.perf_counter() + burn_seconds * 0.8
+        while not burn.done() and time.perf_counter() < stop_at:
+            sent = time.perf_counter()
+            resp = await client.get("/health-check")
+            busy.append(_ms(time.perf_counter() - sent))
+            if resp.status_code != 200:
+                raise RuntimeError(f"health-check answered {resp.status_code} while busy")
+        result = await asyncio.wait_for(burn, timeout=burn_seconds + timeout_s)
+        if result.status_code != 200 or result.json().get("status") != "succeeded":
+            raise RuntimeError(f"cpu_burn answered {result.status_code}: {result.text[:300]}")
+    if not busy:
+        raise RuntimeError("no health-check completed while the burn ran")
+    return {
+        "health_idle_p50_ms": statistics.median(idle),
+        "health_busy_p50_ms": statistics.median(busy),
+        "health_busy_p99_ms": _percentile(busy, 99),
+        "health_busy_max_ms": max(busy),
+        "health_busy_samples": len(busy),
+    }
+
+
+async def webhook_probe(base_url: str, tokens: int, timeout_s: float) -> dict[str, Any]:
+    """Count webhook POSTs (all event types) for one async ``tokens``-token stream."""
+    async with WebhookReceiver() as receiver, _client(base_url, timeout_s) as client:
+        prediction_id = f"hooks-{uuid.uuid4().hex[:12]}"
+        sent = time.perf_counter()
+        resp = await client.post(
+            "/predictions",
+            json={"id": prediction_id, "input": {"tokens": tokens}, "webhook": receiver.url},
+            headers={"Prefer": "respond-async"},
+        )
+        if resp.status_code != 202:
+            raise RuntimeError(f"async create answered {resp.status_code}: {resp.text[:300]}")
+        hook = await receiver.wait_status(
+            prediction_id, {"succeeded", "failed", "canceled"}, timeout_s
+        )
+        if hook is None:
+            raise RuntimeError(f"no terminal webhook within {timeout_s} s")
+        # Late, out-of-order deliveries would still count: give them a moment.
+        await asyncio.sleep(0.5)
+        hooks = receiver.for_id(prediction_id)
+        output = hook.payload.get("output") or []
+        return {
+            "webhook_posts": len(hooks),
+            "webhook_completed_ms": _ms(hook.at - sent),
+            "webhook_final_tokens": len(output) if isinstance(output, list) else -1,
+        }
