@@ -24,7 +24,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[lint]")
+    session.install("-e", ".[lint,uvicorn]")
     session.run("mypy")
 
 
