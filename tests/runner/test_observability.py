@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from cogrt.sdk.scope import Scope, current_scope
@@ -105,3 +107,21 @@ async def test_capture_survives_user_code_replacing_stdout() -> None:
         result = await runtime.predict()
     assert result["output"] == "into my own stream\n"
     assert result["logs"] == "into my own stream\n"
+
+
+async def test_async_setup_output_goes_to_the_setup_logs() -> None:
+    async with running(ref("async_setup_prints")) as runtime:
+        health = await runtime.health()
+    assert "loading weights asynchronously\n" in health["setup"]["logs"]
+
+
+async def test_writes_from_the_loop_thread_never_land_in_a_sync_prediction() -> None:
+    module = load("gated_sync")
+    async with running(module.Predictor) as runtime:
+        prediction = runtime.start(runtime.decode_request(b"{}"))
+        assert await asyncio.to_thread(module.STARTED.wait, 10)
+        print("server access line, written on the event loop")
+        module.RELEASE.set()
+        await prediction.wait()
+    assert prediction.status == "succeeded"
+    assert "server access line" not in prediction.logs

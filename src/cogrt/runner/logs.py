@@ -9,6 +9,10 @@ that echo to the real ones and route each write to a ``LineBuffer``:
   (tokenizer streamer threads are captured, as in Cog);
 * else the setup buffer while setup runs; else nothing is captured.
 
+The event loop's own thread is never routed by the last two rules: it runs
+cogrt's code (server, access logs) and async predictions, which are routed
+by context, so server output never lands in a sync prediction's logs.
+
 File descriptors 1 and 2 are left alone: subprocesses and C extensions that
 write to them can never block on a pipe nobody drains.
 """
@@ -66,9 +70,16 @@ class _Routing:
         self.context: ContextVar[LineBuffer | None] = ContextVar("cogrt_log_buffer", default=None)
         self.sync: LineBuffer | None = None
         self.setup: LineBuffer | None = None
+        self.loop_threads: dict[int, int] = {}
+        """Thread ident -> number of runtimes whose event loop runs on it."""
 
     def target(self) -> LineBuffer | None:
-        return self.context.get() or self.sync or self.setup
+        buffer = self.context.get()
+        if buffer is not None:
+            return buffer
+        if threading.get_ident() in self.loop_threads:
+            return None
+        return self.sync or self.setup
 
 
 routing = _Routing()
@@ -140,9 +151,15 @@ _lock = threading.Lock()
 
 
 def install() -> None:
-    """Replace ``sys.stdout``/``sys.stderr`` with capturing streams (counted)."""
+    """Replace ``sys.stdout``/``sys.stderr`` with capturing streams (counted).
+
+    Call it on the runtime's event loop thread: that thread is then excluded
+    from thread-based routing until the matching ``uninstall()``.
+    """
     global _installed
     with _lock:
+        ident = threading.get_ident()
+        routing.loop_threads[ident] = routing.loop_threads.get(ident, 0) + 1
         _installed += 1
         if _installed == 1:
             sys.stdout = _CaptureStream("stdout", sys.stdout)
@@ -154,6 +171,12 @@ def uninstall() -> None:
     """Undo ``install()`` once the last runtime using it has exited."""
     global _installed
     with _lock:
+        ident = threading.get_ident()
+        remaining = routing.loop_threads.get(ident, 0) - 1
+        if remaining > 0:
+            routing.loop_threads[ident] = remaining
+        else:
+            routing.loop_threads.pop(ident, None)
         _installed -= 1
         if _installed == 0:
             sys.__class__ = types.ModuleType

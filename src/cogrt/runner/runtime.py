@@ -129,7 +129,8 @@ class Runtime:
 
     async def _run_setup(self) -> None:
         buffer = logs.LineBuffer(lambda _source, text: self._setup_logs.append(text))
-        logs.routing.setup = buffer
+        logs.routing.setup = buffer  # setup() on the worker thread
+        logs.routing.context.set(buffer)  # async setup(), on this task's context
         try:
             timeout = self.settings.setup_timeout
             try:
