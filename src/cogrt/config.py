@@ -94,6 +94,10 @@ class Settings:
     throttle_interval: float = 0.5
     stream_history_capacity: int = 1024
     legacy_none_defaults: bool = False
+    webhook_auth_token: str | None = None
+    webhook_secret: str | None = None
+    webhook_shutdown_grace: float = 5.0
+    """Seconds a closing runtime waits for unfinished terminal webhooks (no variable)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +108,8 @@ class Settings:
             throttle_interval=_float(env, "COG_THROTTLE_RESPONSE_INTERVAL", 0.5),
             stream_history_capacity=_history(env),
             legacy_none_defaults=env.get("COGRT_LEGACY_NONE_DEFAULTS", "") in ("1", "true"),
+            webhook_auth_token=env.get("WEBHOOK_AUTH_TOKEN") or None,
+            webhook_secret=env.get("COG_WEBHOOK_SECRET") or None,
         )
 
 

@@ -18,6 +18,7 @@ import asyncio
 import os
 import platform
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ from cogrt.runner.setup import TargetLoader
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
 from cogrt.sdk import __version__ as cog_api_version
+from cogrt.webhooks import WebhookSender
 
 __all__ = ["Runtime"]
 
@@ -82,6 +84,7 @@ class Runtime:
         self._inflight: dict[str, Prediction] = {}
         self._slots = 1
         self._client: httpx.AsyncClient | None = None
+        self._webhooks: WebhookSender | None = None
         self._predict: Execution | None = None
         self._train: Execution | None = None
         self._healthcheck: UserHealthcheck | None = None
@@ -92,6 +95,9 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------
 
     async def __aenter__(self) -> Runtime:
+        self._webhooks = WebhookSender.from_settings(
+            self.settings, user_agent=f"cogrt/{__version__}"
+        )
         logs.install()
         self._client = httpx.AsyncClient(follow_redirects=True, timeout=10.0)
         self._setup_started_at = utc_now()
@@ -105,6 +111,8 @@ class Runtime:
                 await asyncio.gather(self._setup_task, return_exceptions=True)
             await self.drain(0.0)
         finally:
+            if self._webhooks is not None:  # a closing server still delivers terminal webhooks
+                await self._webhooks.aclose(self.settings.webhook_shutdown_grace)
             if self._client is not None:
                 await self._client.aclose()
             await asyncio.to_thread(self._worker.stop, 10.0)
@@ -231,8 +239,13 @@ class Runtime:
         prediction_id: str | None = None,
         training: bool = False,
         created_by: Literal["sync", "async", "sse"] = "sync",
+        trace_headers: Mapping[str, str] | None = None,
     ) -> Prediction:
-        """Admit a validated request into a free slot and start it."""
+        """Admit a validated request into a free slot and start it.
+
+        ``trace_headers`` (the creating HTTP request's headers) lend their
+        ``traceparent``/``tracestate`` to the prediction's webhooks.
+        """
         execution = self._execution(training)
         pid = prediction_id or request.id or new_prediction_id()
         if pid in self._inflight:
@@ -251,6 +264,10 @@ class Runtime:
             output_is_array=target.output_is_array,
             loop=asyncio.get_running_loop(),
         )
+        if request.webhook and self._webhooks is not None:
+            self._webhooks.attach(
+                prediction, request.webhook, request.webhook_events_filter, trace_headers
+            )
         self._inflight[pid] = prediction
         task = asyncio.get_running_loop().create_task(self._drive(execution, prediction, validated))
         # A task cancelled before its first step never runs its body, so the

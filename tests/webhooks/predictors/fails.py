@@ -1,0 +1,7 @@
+from cog import BasePredictor
+
+
+class Predictor(BasePredictor):
+    def predict(self) -> str:
+        print("about to fail")
+        raise RuntimeError("prediction went wrong")
