@@ -28,6 +28,7 @@ from starlette.routing import Route
 from cogrt.errors import PredictionNotFoundError
 from cogrt.runner.runtime import Runtime
 from cogrt.sdk import __version__ as cog_api_version
+from cogrt.sse import Streams
 from cogrt.submission import error_response, submit
 
 __all__ = ["DEFAULT_GRACE_PERIOD", "DEFAULT_MAX_BODY_SIZE", "create_app", "request_shutdown"]
@@ -77,6 +78,7 @@ def create_app(
         routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error}
     )
     app.state.runtime = runtime
+    app.state.streams = Streams(runtime.settings.stream_history_capacity)
     app.state.max_body_size = max_body_size
     app.state.grace_period = grace_period
     app.state.on_shutdown = on_shutdown

@@ -8,6 +8,10 @@ byte for byte live in one place; all JSON is compact.
 A sync request waits for its prediction while watching the ASGI channel for
 ``http.disconnect``; a client that leaves (or a handler the server cancels)
 cancels the prediction, so a slot is never held for nobody.
+
+Every prediction of a streaming model is recorded by ``sse.Streams`` from
+the moment it is created, whatever its mode, so an SSE client can attach to
+it later with ``PUT`` (spec §14.4).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from cogrt.errors import (
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
+from cogrt.sse import EventStreamResponse, Streams
 
 __all__ = ["error_response", "json_response", "read_body", "request_mode", "submit"]
 
@@ -58,6 +63,9 @@ _NO_SSE = {
     },
     True: {"error": "Training endpoints do not support streaming responses."},
 }
+_TRACE_HEADERS = ("traceparent", "tracestate")
+_NOT_FOUND = {"error": "Prediction not found"}
+_TOO_MANY_SUBSCRIBERS = {"error": "Too many stream subscribers"}
 _TOO_LARGE = {"error": "Request body too large", "status": "failed"}
 _SHUTTING_DOWN = {"error": "Server is shutting down", "status": "failed"}
 
@@ -85,7 +93,7 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
         return json_response(413, _TOO_LARGE)
     try:
         if path_id is not None:
-            early = _put_precheck(runtime, body, path_id, mode, training)
+            early = _put_precheck(request, body, path_id, mode, training)
             if early is not None:
                 return early
         if request.app.state.shutdown_requested.is_set():
@@ -100,18 +108,25 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
         decoded = runtime.decode_request(body, training=training)
         pid = path_id or decoded.id
         if pid is not None and (running := runtime.get(pid)) is not None:
-            return _current(running)
-        # SSE is not built yet: a streaming model's SSE request is answered in sync mode.
-        created_by: Mode = "async" if mode == "async" else "sync"
+            return _existing(request, running, mode)
         prediction = runtime.start(
-            decoded, prediction_id=path_id, training=training, created_by=created_by
+            decoded,
+            prediction_id=path_id,
+            training=training,
+            created_by=mode,
+            trace_headers=_trace_headers(request),
         )
     except DuplicatePredictionError as exc:
         running = runtime.get(exc.prediction_id)
-        return _current(running) if running is not None else error_response(exc)
+        return _existing(request, running, mode) if running is not None else error_response(exc)
     except CogrtError as exc:
         return error_response(exc)
-    if created_by == "async":
+    if runtime.supports_streaming:
+        # No event can have been emitted yet: the prediction's task has not run.
+        _streams(request).track(prediction)
+    if mode == "sse":
+        return _attach(request, prediction)
+    if mode == "async":
         return Response(prediction.to_json(), 202, media_type="application/json")
     if not await _finished_before_disconnect(request.receive, prediction):
         return Response(status_code=499)  # nobody is listening any more
@@ -119,9 +134,9 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
 
 
 def _put_precheck(
-    runtime: Runtime, body: bytes, path_id: str, mode: Mode, training: bool
+    request: Request, body: bytes, path_id: str, mode: Mode, training: bool
 ) -> Response | None:
-    """PUT's id rules: a mismatched body id is 422; an in-flight id answers 202 (§11.3)."""
+    """PUT's id rules: a mismatched body id is 422; an in-flight id is not started again (§11.3)."""
     try:
         body_id = _peek_id(body or b"{}").id
     except msgspec.ValidationError:
@@ -134,12 +149,30 @@ def _put_precheck(
         return json_response(
             422, {"detail": [{"loc": ["body", "id"], "msg": msg, "type": "value_error"}]}
         )
-    running = runtime.get(path_id)
+    running = _runtime(request).get(path_id)
     if running is None:
         return None
-    if mode == "sse" and not runtime.supports_streaming:
+    return _existing(request, running, mode)
+
+
+def _existing(request: Request, running: Prediction, mode: Mode) -> Response:
+    """A request naming an in-flight id: SSE attaches to it, anything else gets 202 (§11.3)."""
+    if mode != "sse":
+        return _current(running)
+    if not _runtime(request).supports_streaming:
         return json_response(406, _NO_SSE[False])
-    return _current(running)
+    return _attach(request, running)
+
+
+def _attach(request: Request, prediction: Prediction) -> Response:
+    """A new SSE subscriber: history replay, then live events (§14.4)."""
+    log = _streams(request).get(prediction.id)
+    if log is None:  # finished in the meantime, or started outside this app
+        return json_response(404, _NOT_FOUND)
+    subscriber = log.subscribe()
+    if subscriber is None:
+        return json_response(429, _TOO_MANY_SUBSCRIBERS)
+    return EventStreamResponse(subscriber)
 
 
 async def _finished_before_disconnect(receive: Receive, prediction: Prediction) -> bool:
@@ -198,6 +231,16 @@ def request_mode(request: Request) -> Mode:
 def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def _trace_headers(request: Request) -> dict[str, str]:
+    """W3C trace context of the creating request, passed on to its webhooks (§13.3)."""
+    return {name: value for name in _TRACE_HEADERS if (value := request.headers.get(name))}
+
+
+def _streams(request: Request) -> Streams:
+    streams: Streams = request.app.state.streams
+    return streams
 
 
 def json_response(status: int, body: Any) -> Response:

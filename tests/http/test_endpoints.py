@@ -183,15 +183,16 @@ async def test_bodies_over_the_limit_are_413_declared_or_streamed() -> None:
     assert fits.status_code == 200
 
 
-async def test_sse_without_opt_in_is_406_and_with_opt_in_falls_back_to_sync() -> None:
+async def test_sse_without_opt_in_is_406_and_with_opt_in_is_an_event_stream() -> None:
     sse = {"accept": "application/json, text/event-stream;q=0.5"}
     async with served(load("http_echo").Predictor) as (client, _):
         refused = await client.post("/predictions", json={}, headers=sse)
     async with served(load("http_streaming").Predictor) as (client, _):
-        fallback = await client.post("/predictions", json={"input": {"n": 2}}, headers=sse)
+        streamed = await client.post("/predictions", json={"input": {"n": 2}}, headers=sse)
     assert (refused.status_code, refused.content) == (406, NO_SSE)
-    assert fallback.status_code == 200
-    assert fallback.json()["output"] == ["chunk-0", "chunk-1"]
+    assert streamed.status_code == 200
+    assert streamed.headers["content-type"] == "text/event-stream"
+    assert b'event: output\ndata: {"chunk":"chunk-1","index":1}\n\n' in streamed.content
 
 
 async def test_trainings_404_without_target_and_406_for_sse() -> None:

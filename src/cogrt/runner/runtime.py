@@ -278,7 +278,9 @@ class Runtime:
 
     async def _drive(self, execution: Execution, prediction: Prediction, validated: Any) -> None:
         try:
-            await execution.run(prediction, validated)
+            # A separate training target is set up on first use (spec §21.2).
+            if await self._loader.prepare(execution.target.loaded, prediction):
+                await execution.run(prediction, validated)
         finally:
             self._release(prediction)
 

@@ -3,17 +3,28 @@
 The module import and a sync ``setup()`` run on the worker thread, the same
 thread that later runs every sync prediction; an async ``setup()`` runs on
 the loop that later runs async predictions.
+
+In predict mode a training target that is a different object from the
+predictor is imported at start-up (its signature is part of the schema) but
+set up only when the first training needs it (spec §21.2): a slow or broken
+trainer never delays or fails the predictor's health. That setup runs once;
+its output and, on failure, its traceback go to the training that waited for
+it, and a failure fails every training with the same error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
+import traceback
 from pathlib import Path
 from typing import Any, Literal
 
 from cogrt.config import Settings
 from cogrt.loader import LoadedPredictor, resolve
+from cogrt.runner import logs
+from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target, resolve_slots, weights_argument
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.document_io import derived_facts, dumps, read_document
@@ -53,6 +64,8 @@ class TargetLoader:
         self.slots = 1
         self.openapi_json: bytes | None = None
         self.streaming = False
+        self._deferred: LoadedPredictor | None = None
+        self._deferred_setup: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
         if self._mode == "train":
@@ -90,8 +103,37 @@ class TargetLoader:
         if bundled is None:
             self._adopt_document(generated, predict_loaded, predict_sig, train_loaded, train_sig)
             self.openapi_json = dumps(generated)
-        for loaded in _distinct(predict_loaded, train_loaded):
+        distinct = _distinct(predict_loaded, train_loaded)
+        if len(distinct) == 2 and distinct[1].setup is not None:
+            self._deferred = distinct.pop()
+        for loaded in distinct:
             await self._setup(loaded)
+
+    async def prepare(self, loaded: LoadedPredictor, prediction: Prediction) -> bool:
+        """Set up a deferred training target before its first training runs.
+
+        False when that setup failed: ``prediction`` is then failed with the
+        setup error and carries the traceback in its logs. Canceling the
+        waiting training leaves the setup running for the next one.
+        """
+        if self._deferred is None or loaded is not self._deferred:
+            return True
+        if self._deferred_setup is None:
+            self._deferred_setup = asyncio.get_running_loop().create_task(
+                self._setup(loaded, prediction.log_buffer)
+            )
+        try:
+            await asyncio.shield(self._deferred_setup)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # SystemExit in setup() fails trainings, not the server
+            prediction.log_buffer.flush_all()
+            prediction.append_log("".join(traceback.format_exception(exc)))
+            message = str(exc)
+            name = type(exc).__name__
+            prediction.finish("failed", f"{name}: {message}" if message else name)
+            return False
+        return True
 
     def _adopt_document(
         self,
@@ -131,6 +173,17 @@ class TargetLoader:
 
     async def _resolve_train(self, predict_loaded: LoadedPredictor) -> LoadedPredictor:
         """Reuse the predictor instance when ``train:`` names the same class."""
+        same_class = self._train is self._predictor or (
+            inspect.isclass(self._train) and type(predict_loaded.instance) is self._train
+        )
+        if same_class and callable(getattr(predict_loaded.instance, "train", None)):
+            return LoadedPredictor(
+                ref=predict_loaded.ref,
+                instance=predict_loaded.instance,
+                entry=predict_loaded.instance.train,
+                setup=None,
+                healthcheck=None,
+            )
         if isinstance(self._train, str) and isinstance(self._predictor, str):
             same_file = self._train.partition(":")[0] == self._predictor.partition(":")[0]
             train_name = self._train.partition(":")[2]
@@ -152,7 +205,8 @@ class TargetLoader:
             print(f"cogrt: warning: {warning}", flush=True)
         return signature
 
-    async def _setup(self, loaded: LoadedPredictor) -> None:
+    async def _setup(self, loaded: LoadedPredictor, log: logs.LineBuffer | None = None) -> None:
+        """Run ``setup()``; ``log`` captures its output (deferred setup only)."""
         setup = loaded.setup
         if setup is None:
             return
@@ -160,14 +214,22 @@ class TargetLoader:
         if "weights" in inspect.signature(setup).parameters:
             kwargs["weights"] = weights_argument(os.environ, self._workdir)
         if inspect.iscoroutinefunction(setup):
+            if log is not None:
+                logs.routing.context.set(log)  # this runs as its own task: its own context
             await setup(**kwargs)
             return
-        outcome = await self._worker.submit(_call_setup, setup, kwargs)
+        outcome = await self._worker.submit(_call_setup, setup, kwargs, log)
         outcome.unwrap()
 
 
-def _call_setup(setup: Any, kwargs: dict[str, Any]) -> None:
-    result = setup(**kwargs)
+def _call_setup(setup: Any, kwargs: dict[str, Any], log: logs.LineBuffer | None) -> None:
+    if log is not None:
+        logs.routing.sync = log
+    try:
+        result = setup(**kwargs)
+    finally:
+        if log is not None:
+            logs.routing.sync = None
     if inspect.isawaitable(result):
         raise TypeError("setup() returned an awaitable; declare it with async def")
 

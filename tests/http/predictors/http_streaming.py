@@ -1,4 +1,4 @@
-"""Opted in to SSE with @streaming; SSE is not served yet, so it answers in sync mode."""
+"""Opted in to SSE with @streaming: ``Accept: text/event-stream`` gets an event stream."""
 
 from collections.abc import Iterator
 
