@@ -22,11 +22,15 @@ import pytest
 from cogrt import files
 from cogrt.errors import InputDownloadError
 from cogrt.files import download_inputs, file_to_data_uri
+from cogrt.schema import uris
 from cogrt.schema.uris import (
     data_uri_filename,
     filename_for_url,
     mime_type_for,
+    output_filename,
     parse_data_uri,
+    upload_result_url,
+    upload_target_url,
 )
 from cogrt.sdk.types import Path
 
@@ -54,11 +58,36 @@ def test_parse_data_uri(uri: str, media_type: str, data: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("uri", "problem"),
-    [("data:text/plain;base64", "no ','"), ("data:;base64,a$b", "not valid base64"), ("x", "not")],
+    [
+        ("data:text/plain;base64", "no ','"),
+        ("data:;base64,a$b", "not valid base64"),
+        ("x", "not"),
+        ("data:;base64,QQ==QUFB", "not valid base64"),
+        ("data:;base64,QUFBQQ==QQ", "data after the padding"),
+        ("data:;base64,==", "padding without data"),
+        ("data:;base64,Q===", "not valid base64"),
+        ("data:;base64,aé", "not valid base64"),
+    ],
 )
 def test_parse_data_uri_rejects(uri: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         parse_data_uri(uri)
+
+
+@pytest.mark.parametrize("block", [4, 8, 12, 1 << 20])
+def test_base64_is_decoded_in_blocks_with_escapes_across_block_ends(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large payloads decode block by block (the GIL is let go in between);
+    escapes, whitespace and URL-safe letters cut by a block end still decode."""
+    monkeypatch.setattr(uris, "_DECODE_BLOCK", block)
+    data = bytes(range(256)) * 3 + b"tail"
+    standard = base64.b64encode(data).decode()
+    escaped = "".join(f"%{ord(c):02X}" if i % 3 == 0 else c for i, c in enumerate(standard))
+    urlsafe = base64.urlsafe_b64encode(data).decode().rstrip("=")
+    wrapped = "\n".join(standard[i : i + 5] for i in range(0, len(standard), 5))
+    for payload in (standard, escaped, urlsafe, wrapped):
+        assert parse_data_uri("data:;base64," + payload).data == data
 
 
 @pytest.mark.parametrize(
@@ -118,6 +147,39 @@ def test_mime_type_for(filename: str, mime: str) -> None:
     assert mime_type_for(filename) == mime
 
 
+@pytest.mark.parametrize(
+    ("upload_url", "filename", "target"),
+    [
+        ("http://u.invalid/up/", "a.png", "http://u.invalid/up/a.png"),
+        ("http://u.invalid/up", "a.png", "http://u.invalid/up/a.png"),
+        ("http://u.invalid", "a.png", "http://u.invalid/a.png"),
+        ("http://u.invalid/up/?sig=1", "a b?.png", "http://u.invalid/up/a%20b%3F.png?sig=1"),
+    ],
+)
+def test_upload_target_url(upload_url: str, filename: str, target: str) -> None:
+    assert upload_target_url(upload_url, filename) == target
+
+
+@pytest.mark.parametrize(
+    ("location", "result"),
+    [
+        (None, "http://u.invalid/up/a.png"),
+        ("", "http://u.invalid/up/a.png"),
+        ("https://cdn.invalid/x/a.png?sig=2#f", "https://cdn.invalid/x/a.png"),
+        ("../files/a.png?sig=2", "http://u.invalid/files/a.png"),
+    ],
+)
+def test_upload_result_url_drops_the_query(location: str | None, result: str) -> None:
+    assert upload_result_url("http://u.invalid/up/a.png?sig=1", location) == result
+
+
+def test_output_filenames(tmp_path: FsPath) -> None:
+    assert output_filename(Path(tmp_path / "x.png"), 7) == "x.png"
+    assert output_filename(io.BytesIO(b""), 7) == "7.bin"
+    with open(tmp_path / "named.txt", "wb") as handle:
+        assert output_filename(handle, 7) == "named.txt"
+
+
 # -- file outputs --------------------------------------------------------------
 
 
@@ -140,6 +202,21 @@ def test_file_object_output_is_rewound_and_named(tmp_path: FsPath) -> None:
     with open(target, "rb") as handle:
         handle.read(2)
         assert file_to_data_uri(handle, 4) == "data:text/plain;base64,YWJj"
+
+
+def test_large_output_encodes_like_one_b64encode(tmp_path: FsPath) -> None:
+    """Block-wise encoding (768 KiB blocks) must equal the one-shot result, for
+    paths and for file objects whose reads are not multiples of 3 bytes."""
+    data = bytes(range(256)) * 12289  # 3 MiB + 256 bytes: several blocks, odd tail
+    target = tmp_path / "big.bin"
+    target.write_bytes(data)
+    expected = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    assert file_to_data_uri(Path(target), 0) == expected
+    text = io.StringIO("é" * 500_000)  # 2 bytes per character once encoded
+    assert (
+        file_to_data_uri(text, 0).split(",")[1]
+        == base64.b64encode(("é" * 500_000).encode()).decode()
+    )
 
 
 def test_unnamed_file_object_output_is_numbered() -> None:

@@ -16,7 +16,8 @@
         │   ├── AtCapacityError     every slot is busy (409)
         │   └── DuplicatePredictionError  a prediction with that id is in flight
         ├── PredictionNotFoundError no in-flight prediction has that id (404)
-        └── OutputEncodingError     an output value cannot become JSON
+        ├── OutputEncodingError     an output value cannot become JSON
+        └── OutputUploadError       a file output could not be PUT to the upload URL
 
 Messages are built from the values a user can act on (the file, the attribute,
 the field), never from cogrt's internals.
@@ -37,6 +38,7 @@ __all__ = [
     "MalformedRequestError",
     "NotReadyError",
     "OutputEncodingError",
+    "OutputUploadError",
     "PredictionNotFoundError",
     "PredictorDefinitionError",
     "PredictorLoadError",
@@ -156,6 +158,21 @@ class PredictionNotFoundError(CogrtError):
 
 class OutputEncodingError(CogrtError):
     """An output value cannot be represented as JSON (bytes, NaN, objects)."""
+
+
+class OutputUploadError(CogrtError):
+    """A file output could not be uploaded to ``--upload-url`` (spec §10.5).
+
+    Raised after retries ran out, or at once for a status that retrying
+    cannot fix; it fails the prediction. The message keeps classic Cog's
+    ``Got error trying to upload output files`` and names the file, so the
+    person reading the prediction knows which output was lost.
+    """
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"Got error trying to upload output files: '{filename}': {reason}")
 
 
 def _loc(loc: list[Any]) -> str:

@@ -4,34 +4,56 @@ The decisions (which values to fetch, what a file is called, its MIME type)
 are pure and live in :mod:`cogrt.schema.arguments` and
 :mod:`cogrt.schema.uris`; this module only moves bytes. Network reads run on
 the event loop with httpx; disk writes and base64 work go to a thread so a
-100 MiB input never stalls the server.
+100 MiB input never stalls the server. Uploads of file outputs live in
+:mod:`cogrt.uploads`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import binascii
 import io
 import os
 import tempfile
-import urllib.parse
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from pathlib import Path as FsPath
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import httpx
 
 from cogrt.errors import InputDownloadError
 from cogrt.schema.arguments import DownloadKey
-from cogrt.schema.uris import data_uri_filename, filename_for_url, mime_type_for, parse_data_uri
+from cogrt.schema.uris import (
+    data_uri_filename,
+    filename_for_url,
+    mime_type_for,
+    output_filename,
+    parse_data_uri,
+    without_query,
+)
 from cogrt.sdk.types import Path
 
-__all__ = ["MAX_PARALLEL_DOWNLOADS", "download_inputs", "file_to_data_uri"]
+__all__ = [
+    "MAX_PARALLEL_DOWNLOADS",
+    "MAX_REDIRECTS",
+    "TooManyRedirects",
+    "download_inputs",
+    "file_to_data_uri",
+    "gather_or_cancel",
+]
+
+T = TypeVar("T")
 
 MAX_PARALLEL_DOWNLOADS = 8
+MAX_REDIRECTS = 10
+"""Redirect hops followed per download or upload, whatever the shared client allows."""
 _TIMEOUT = httpx.Timeout(10.0)
 """Connect and read (and write/pool) timeouts of one download, per spec §8.4."""
 _FLUSH_BYTES = 1 << 20
+
+
+class TooManyRedirects(Exception):
+    """A URL redirected more than ``MAX_REDIRECTS`` times; callers re-raise it with context."""
 
 
 async def download_inputs(
@@ -44,10 +66,10 @@ async def download_inputs(
 ) -> dict[DownloadKey, Path]:
     """Fetch every ``(name, index, url)`` into ``directory``, at most 8 at a time.
 
-    ``http(s)`` URLs are fetched with ``client`` (redirects followed up to the
-    client's ``max_redirects``; 10 s timeouts; non-2xx and bodies over
-    ``max_bytes`` fail); ``data:`` URIs are decoded. Each file is new and its
-    name ends with the name derived from the URL (spec §8.4). Returns
+    ``http(s)`` URLs are fetched with ``client`` (at most ``MAX_REDIRECTS``
+    redirects; 10 s timeouts; non-2xx and bodies over ``max_bytes`` fail);
+    ``data:`` URIs are decoded. Each file is new and its name ends with the
+    name derived from the URL (spec §8.4). Returns
     ``cog.Path`` objects keyed by ``(name, index)``. The first failure cancels
     the other downloads and raises ``InputDownloadError``; files already
     written stay in ``directory``, which the caller removes.
@@ -58,17 +80,23 @@ async def download_inputs(
     async def fetch(name: str, url: str) -> Path:
         async with gate:
             if url.startswith("data:"):
-                return await asyncio.to_thread(_write_data_uri, name, url, directory, max_bytes)
+                return await _write_data_uri(name, url, directory, max_bytes)
             return await _download(client, name, url, directory, headers, max_bytes)
 
     keys = [(name, index) for name, index, _ in targets]
-    paths = await _all_or_nothing([fetch(name, url) for name, _, url in targets])
+    paths = await gather_or_cancel([fetch(name, url) for name, _, url in targets])
     return dict(zip(keys, paths, strict=True))
 
 
-async def _all_or_nothing(jobs: list[Awaitable[Path]]) -> list[Path]:
-    """Run ``jobs`` concurrently; on the first failure cancel the rest and re-raise it."""
+async def gather_or_cancel(jobs: Sequence[Awaitable[T]]) -> list[T]:
+    """Run ``jobs`` concurrently; on the first failure cancel the rest and re-raise it.
+
+    Unlike ``asyncio.gather``, nothing keeps running after the call returns
+    or raises (cancel included), so a caller's cleanup never races a job.
+    """
     tasks = [asyncio.ensure_future(job) for job in jobs]
+    if not tasks:
+        return []
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
@@ -90,35 +118,55 @@ async def _download(
     headers: dict[str, str],
     max_bytes: int,
 ) -> Path:
-    shown = _without_query(url)
+    shown = without_query(url)
     target: str | None = None
     try:
-        async with client.stream(
-            "GET", url, headers=headers, timeout=_TIMEOUT, follow_redirects=True
-        ) as response:
+        request = client.build_request("GET", url, headers=headers, timeout=_TIMEOUT)
+        response = await send_following_redirects(client, request, stream=True)
+        try:
             if not response.is_success:
                 reason = f"{response.status_code} {response.reason_phrase}".strip()
                 raise InputDownloadError(name, f"GET {shown} returned {reason}")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise InputDownloadError(name, f"{shown} is larger than {max_bytes} bytes")
-            fd, created = await asyncio.to_thread(
-                tempfile.mkstemp, suffix=filename_for_url(url), dir=directory
-            )
-            target = created
-            file = await asyncio.to_thread(os.fdopen, fd, "wb")
+            # Created here on the loop, not in a thread: a thread still running
+            # after a cancel could create the file after the caller's cleanup.
+            fd, target = tempfile.mkstemp(suffix=filename_for_url(url), dir=directory)
+            file = os.fdopen(fd, "wb")
             try:
                 await _copy(response, file, name, shown, max_bytes)
             finally:
                 await asyncio.to_thread(file.close)
-            return Path(created)
-    except httpx.HTTPError as exc:
-        await _discard(target)
+            return Path(target)
+        finally:
+            await response.aclose()
+    except (httpx.HTTPError, TooManyRedirects) as exc:
+        _discard(target)
         detail = str(exc) or type(exc).__name__
         raise InputDownloadError(name, f"failed to download {shown}: {detail}") from exc
     except BaseException:
-        await _discard(target)
+        _discard(target)
         raise
+
+
+async def send_following_redirects(
+    client: httpx.AsyncClient, request: httpx.Request, *, stream: bool = False
+) -> httpx.Response:
+    """Send ``request``, following at most ``MAX_REDIRECTS`` redirects.
+
+    The limit is ours rather than the shared client's, whose setting also
+    governs webhooks. Intermediate responses are closed; the final one is
+    returned open when ``stream`` is true. Only for bodiless requests: a
+    redirect re-sends ``next_request``, whose body httpx cannot replay.
+    """
+    for _ in range(MAX_REDIRECTS + 1):
+        response = await client.send(request, stream=stream, follow_redirects=False)
+        if response.next_request is None:
+            return response
+        await response.aclose()
+        request = response.next_request
+    raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def _copy(
@@ -141,27 +189,33 @@ async def _copy(
         await asyncio.to_thread(file.write, b"".join(pending))
 
 
-async def _discard(path: str | None) -> None:
+def _discard(path: str | None) -> None:
+    """Remove a half-written download; one unlink, cheap enough for the loop."""
     if path is not None:
-        await asyncio.to_thread(FsPath(path).unlink, missing_ok=True)
+        FsPath(path).unlink(missing_ok=True)
 
 
-def _write_data_uri(name: str, uri: str, directory: FsPath, max_bytes: int) -> Path:
+async def _write_data_uri(name: str, uri: str, directory: FsPath, max_bytes: int) -> Path:
+    """Decode ``uri`` (in a thread: it may be 100 MiB of base64) into a new file.
+
+    The file is created on the loop once decoding succeeded, for the same
+    reason as in :func:`_download`; the thread only writes to the open
+    descriptor, which is harmless even after the directory is gone.
+    """
     try:
-        parsed = parse_data_uri(uri)
+        parsed = await asyncio.to_thread(parse_data_uri, uri)
     except ValueError as exc:
         raise InputDownloadError(name, str(exc)) from exc
     if len(parsed.data) > max_bytes:
         raise InputDownloadError(name, f"data URI is larger than {max_bytes} bytes")
     fd, target = tempfile.mkstemp(suffix=data_uri_filename(parsed.media_type), dir=directory)
-    with os.fdopen(fd, "wb") as file:
-        file.write(parsed.data)
+    await asyncio.to_thread(_write_and_close, fd, parsed.data)
     return Path(target)
 
 
-def _without_query(url: str) -> str:
-    """A URL fit for an error message: signed query strings are credentials."""
-    return urllib.parse.urlsplit(url)._replace(query="", fragment="").geturl()
+def _write_and_close(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
 
 
 def file_to_data_uri(value: os.PathLike[Any] | io.IOBase, index: int) -> str:
@@ -172,19 +226,39 @@ def file_to_data_uri(value: os.PathLike[Any] | io.IOBase, index: int) -> str:
     seekable and read to the end, text being UTF-8 encoded. The MIME type
     comes from the file name: the path's, the object's ``name``, or else
     ``<index>.bin``.
+
+    The file is read and encoded in 768 KiB blocks. A thread holding the GIL
+    in one long C call stalls the event loop too; one ``b64encode`` of 50 MiB
+    would do that for a good fraction of a second, while between blocks the
+    loop gets its turn.
     """
+    filename = output_filename(value, index)
+    parts = [f"data:{mime_type_for(filename)};base64,"]
     if isinstance(value, os.PathLike):
-        path = os.fsdecode(os.fspath(value))
-        filename = os.path.basename(path)
-        with open(path, "rb") as file:
-            data = file.read()
+        with open(os.fspath(value), "rb") as file:
+            parts.extend(_base64_blocks(file))
     else:
         if value.seekable():
             value.seek(0)
-        content = value.read()
-        data = content.encode() if isinstance(content, str) else bytes(content or b"")
-        name = getattr(value, "name", None)
-        filename = os.path.basename(name) if isinstance(name, str) and name else ""
-        filename = filename or f"{index}.bin"
-    encoded = base64.b64encode(data).decode("ascii")
-    return f"data:{mime_type_for(filename)};base64,{encoded}"
+        parts.extend(_base64_blocks(value))
+    return "".join(parts)
+
+
+_ENCODE_BLOCK = 3 << 18
+"""768 KiB: a multiple of 3, so blocks encode independently, without inner padding."""
+
+
+def _base64_blocks(file: Any) -> Iterator[str]:
+    """Standard base64 of everything ``file.read`` returns (``str`` as UTF-8), block by block."""
+    carry = b""
+    while True:
+        block = file.read(_ENCODE_BLOCK)
+        if not block:
+            break
+        data = carry + (block.encode() if isinstance(block, str) else bytes(block))
+        usable = len(data) - len(data) % 3
+        carry = data[usable:]
+        if usable:
+            yield binascii.b2a_base64(data[:usable], newline=False).decode("ascii")
+    if carry:
+        yield binascii.b2a_base64(carry, newline=False).decode("ascii")

@@ -4,6 +4,13 @@ Sync user code runs on the worker thread inside a ``CancelGuard``; its output
 is converted to JSON data on that same thread (reading output files there
 keeps the loop free). Async user code runs as the prediction's own task;
 cancel is ``task.cancel()``.
+
+File outputs become data URIs, or with an upload URL are uploaded from the
+loop (:mod:`cogrt.uploads`); either way every file of a chunk is stored
+before the chunk is published, and ``run`` returns, letting the runtime
+publish the terminal state, only once all of them are. Inputs downloaded to
+the prediction's temporary directory are removed before ``run`` returns,
+whatever the outcome.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import os
 import shutil
 import tempfile
 import traceback
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +32,19 @@ from cogrt.files import download_inputs, file_to_data_uri
 from cogrt.runner.logs import routing
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target
-from cogrt.runner.worker_thread import WorkerThread
+from cogrt.runner.worker_thread import Outcome, WorkerThread
 from cogrt.schema.arguments import DownloadKey
 from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
 from cogrt.sdk.scope import _current as current_scope_var
+from cogrt.uploads import (
+    FileCollector,
+    FileStore,
+    OrderedPublisher,
+    Uploader,
+    resolve_files,
+    store_as_data_uri,
+)
 
 __all__ = ["Execution", "FileConverter"]
 
@@ -37,7 +52,11 @@ MAX_DOWNLOAD_BYTES = 1 << 30
 
 
 class FileConverter:
-    """Turns file outputs into data URIs, numbering unnamed ones per prediction."""
+    """Turns file outputs into data URIs, numbering unnamed ones per prediction.
+
+    The hook for sync predictors without an upload URL: it runs on the
+    worker thread, where reading and encoding the file costs the loop nothing.
+    """
 
     def __init__(self) -> None:
         self._count = 0
@@ -58,11 +77,13 @@ class Execution:
         client: httpx.AsyncClient,
         *,
         user_agent: str | None = None,
+        upload_url: str | None = None,
     ) -> None:
         self.target = target
         self._worker = worker
         self._client = client
         self._user_agent = user_agent
+        self._upload_url = upload_url
 
     async def run(self, prediction: Prediction, validated: dict[str, Any]) -> None:
         """Drive ``prediction`` to a terminal state; never raises."""
@@ -84,8 +105,10 @@ class Execution:
             prediction.mark_started()
             if self.target.is_async:
                 await self._run_async(prediction, kwargs)
-            else:
+            elif self._upload_url is None:
                 await self._run_sync(prediction, kwargs)
+            else:
+                await self._run_sync_uploading(prediction, kwargs, self._uploader(prediction))
         except (CancelationException, asyncio.CancelledError):
             prediction.finish("canceled")
         except BaseException as exc:  # user code may raise anything, SystemExit included
@@ -101,58 +124,131 @@ class Execution:
                 prediction.finish("succeeded")
         finally:
             if temp_dir is not None:
-                shutil.rmtree(temp_dir, ignore_errors=True)
+                # In a thread: unlinking a 1 GiB download can take a while.
+                await asyncio.to_thread(shutil.rmtree, temp_dir, ignore_errors=True)
+
+    def _uploader(self, prediction: Prediction) -> Uploader:
+        assert self._upload_url is not None
+        return Uploader(self._client, self._upload_url, prediction_id=prediction.id)
+
+    def _store(self, prediction: Prediction) -> FileStore:
+        return store_as_data_uri if self._upload_url is None else self._uploader(prediction)
 
     async def _run_async(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
+        """Async user code on the loop; files are stored off it before each chunk goes out."""
         current_scope_var.set(prediction.scope)
         routing.context.set(prediction.log_buffer)
-        convert = FileConverter()
+        collect = FileCollector()
+        store = self._store(prediction)
+
+        async def convert(item: Any) -> Any:
+            value = to_jsonable(item, collect)
+            return await resolve_files(value, collect.take(), store)
+
         result = self.target.loaded.entry(**kwargs)
         if inspect.isasyncgen(result) or isinstance(result, AsyncIterator):
             async for item in result:
-                prediction.add_chunk(to_jsonable(item, convert))
+                prediction.add_chunk(await convert(item))
             return
         if inspect.isawaitable(result):
             result = await result
         if inspect.isgenerator(result):
             for item in result:
-                prediction.add_chunk(to_jsonable(item, convert))
+                prediction.add_chunk(await convert(item))
             return
-        prediction.set_result(to_jsonable(result, convert), as_list=_is_sequence(result))
+        prediction.set_result(await convert(result), as_list=_is_sequence(result))
 
     async def _run_sync(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
-        current_scope_var.set(prediction.scope)
-        prediction.in_thread = True
-        try:
-            outcome = await asyncio.shield(
-                self._worker.submit(
-                    _call_sync, self.target, prediction, kwargs, guard=prediction.guard
-                )
-            )
-        finally:
-            prediction.in_thread = False
+        """Sync user code with data-URI files, made on the worker thread."""
+        outcome = await self._submit(prediction, kwargs, FileConverter(), None)
         result = outcome.unwrap()
         if result is not _STREAMED:
             value, as_list = result
             prediction.set_result(value, as_list=as_list)
 
+    async def _run_sync_uploading(
+        self, prediction: Prediction, kwargs: dict[str, Any], store: FileStore
+    ) -> None:
+        """Sync user code whose file outputs are uploaded from the loop.
+
+        Yielded chunks go through an ``OrderedPublisher``; a returned value's
+        files are uploaded once the worker is done. Chunks yielded before a
+        failure are still uploaded and published (spec §10.3); a cancel
+        aborts the uploads in flight.
+        """
+        collect = FileCollector()
+
+        def publish(value: Any) -> None:
+            prediction.flush_chunks()  # chunks that skipped the queue come first
+            prediction.add_chunk(value)
+
+        publisher = OrderedPublisher(
+            publish=publish, publish_direct=prediction.push_chunk_threadsafe, store=store
+        )
+
+        def emit(value: Any) -> None:
+            publisher.push_threadsafe(value, collect.take())
+
+        try:
+            outcome = await self._submit(prediction, kwargs, collect, emit)
+            if isinstance(outcome.error, CancelationException):
+                outcome.unwrap()
+            await publisher.close()
+        except BaseException:
+            await publisher.abort()
+            raise
+        result = outcome.unwrap()
+        if result is not _STREAMED:
+            value, as_list = result
+            value = await resolve_files(value, collect.take(), store)
+            prediction.set_result(value, as_list=as_list)
+
+    async def _submit(
+        self,
+        prediction: Prediction,
+        kwargs: dict[str, Any],
+        hook: Callable[[Any], Any],
+        emit: Callable[[Any], None] | None,
+    ) -> Outcome:
+        current_scope_var.set(prediction.scope)
+        prediction.in_thread = True
+        try:
+            return await asyncio.shield(
+                self._worker.submit(
+                    _call_sync,
+                    self.target,
+                    prediction,
+                    kwargs,
+                    hook,
+                    emit or prediction.push_chunk_threadsafe,
+                    guard=prediction.guard,
+                )
+            )
+        finally:
+            prediction.in_thread = False
+
 
 _STREAMED: Any = object()
 
 
-def _call_sync(target: Target, prediction: Prediction, kwargs: dict[str, Any]) -> Any:
+def _call_sync(
+    target: Target,
+    prediction: Prediction,
+    kwargs: dict[str, Any],
+    hook: Callable[[Any], Any],
+    emit: Callable[[Any], None],
+) -> Any:
     """Runs on the worker thread: user code, generator pumping, output conversion."""
     routing.sync = prediction.log_buffer
     try:
-        convert = FileConverter()
         result = target.loaded.entry(**kwargs)
         if inspect.isgenerator(result) or (
             isinstance(result, Iterator) and not isinstance(result, (list, tuple, str))
         ):
             for item in result:
-                prediction.push_chunk_threadsafe(to_jsonable(item, convert))
+                emit(to_jsonable(item, hook))
             return _STREAMED
-        return to_jsonable(result, convert), _is_sequence(result)
+        return to_jsonable(result, hook), _is_sequence(result)
     finally:
         routing.sync = None
 

@@ -169,11 +169,19 @@ class Runtime:
         user_agent = os.environ.get("COG_USER_AGENT")
         if loader.predict_target is not None:
             self._predict = Execution(
-                loader.predict_target, self._worker, self._client, user_agent=user_agent
+                loader.predict_target,
+                self._worker,
+                self._client,
+                user_agent=user_agent,
+                upload_url=self.upload_url,
             )
         if loader.train_target is not None:
             self._train = Execution(
-                loader.train_target, self._worker, self._client, user_agent=user_agent
+                loader.train_target,
+                self._worker,
+                self._client,
+                user_agent=user_agent,
+                upload_url=self.upload_url,
             )
         self.openapi_json = loader.openapi_json
         self.supports_streaming = loader.streaming

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import mimetypes
 import os
 import urllib.parse
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "DataURI",
@@ -21,7 +23,11 @@ __all__ = [
     "filename_for_url",
     "is_remote",
     "mime_type_for",
+    "output_filename",
     "parse_data_uri",
+    "upload_result_url",
+    "upload_target_url",
+    "without_query",
 ]
 
 _MIME = mimetypes.MimeTypes()
@@ -62,25 +68,64 @@ def parse_data_uri(uri: str) -> DataURI:
     """
     if not uri.startswith("data:"):
         raise ValueError("not a data URI")
-    header, comma, payload = uri[5:].partition(",")
-    if not comma:
+    comma = uri.find(",", 5)  # no slicing of the payload: it may be 100 MiB
+    if comma == -1:
         raise ValueError("data URI has no ',' before its payload")
+    header = uri[5:comma]
     params = [part.strip() for part in header.split(";")]
     is_base64 = len(params) > 1 and params[-1].lower() == "base64"
     if is_base64:
         params.pop()
     media_type = params[0].lower() or "text/plain"
     if is_base64:
-        raw = urllib.parse.unquote_to_bytes(payload)
-        raw = raw.translate(None, b" \t\r\n")
         try:
-            padded = raw.rstrip(b"=") + b"=" * (-len(raw.rstrip(b"=")) % 4)
-            data = base64.b64decode(padded, altchars=b"-_", validate=True)
-        except binascii.Error as exc:
+            data = _decode_base64(uri, comma + 1)
+        except (binascii.Error, UnicodeEncodeError) as exc:
             raise ValueError(f"data URI payload is not valid base64: {exc}") from exc
     else:
-        data = urllib.parse.unquote_to_bytes(payload)
+        data = urllib.parse.unquote_to_bytes(uri[comma + 1 :])
     return DataURI(media_type=media_type, data=data)
+
+
+_DECODE_BLOCK = 1 << 20
+"""Base64 characters decoded per step; a multiple of 4."""
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def _decode_base64(uri: str, start: int) -> bytes:
+    """Strict base64 from ``uri[start:]``: URL-safe letters, percent-escapes,
+    whitespace and missing padding allowed.
+
+    Decoded block by block: callers run this in a thread, and C calls over a
+    whole 100 MiB payload would hold the GIL, and so stall the event loop,
+    for over a second; between blocks the loop gets its turn.
+    """
+    parts: list[bytes] = []
+    text_carry = ""
+    carry = b""
+    ended = False
+    for offset in range(start, len(uri), _DECODE_BLOCK):
+        piece = text_carry + uri[offset : offset + _DECODE_BLOCK]
+        escape = piece.rfind("%", len(piece) - 2)  # an escape cut by the block end
+        piece, text_carry = (piece[:escape], piece[escape:]) if escape != -1 else (piece, "")
+        raw = urllib.parse.unquote_to_bytes(piece) if "%" in piece else piece.encode("ascii")
+        chunk = carry + raw.translate(_TO_STANDARD, b" \t\r\n")
+        usable = len(chunk) - len(chunk) % 4
+        chunk, carry = chunk[:usable], chunk[usable:]
+        if chunk:
+            if ended:
+                raise binascii.Error("data after the padding")
+            parts.append(base64.b64decode(chunk, validate=True))
+            ended = chunk.endswith(b"=")
+    carry += urllib.parse.unquote_to_bytes(text_carry).translate(_TO_STANDARD, b" \t\r\n")
+    if carry:
+        stripped = carry.rstrip(b"=")
+        if ended:
+            raise binascii.Error("data after the padding")
+        if not stripped:
+            raise binascii.Error("padding without data")
+        parts.append(base64.b64decode(stripped + b"=" * (-len(stripped) % 4), validate=True))
+    return b"".join(parts)
 
 
 def data_uri_filename(media_type: str) -> str:
@@ -120,3 +165,43 @@ def filename_for_url(url: str) -> str:
 def _truncate(text: str, limit: int) -> str:
     """At most ``limit`` UTF-8 bytes of ``text``, never splitting a character."""
     return text.encode()[:limit].decode(errors="ignore")
+
+
+def output_filename(value: os.PathLike[Any] | io.IOBase, index: int) -> str:
+    """The name a file output is sent under (spec §10.4).
+
+    A path's basename; a file object's ``name`` basename, else
+    ``<index>.bin``, ``index`` counting the prediction's file outputs from 0.
+    """
+    if isinstance(value, os.PathLike):
+        return os.path.basename(os.fsdecode(os.fspath(value)))
+    name = getattr(value, "name", None)
+    filename = os.path.basename(name) if isinstance(name, str) and name else ""
+    return filename or f"{index}.bin"
+
+
+def upload_target_url(upload_url: str, filename: str) -> str:
+    """Where a file output is PUT: the upload URL's path, ``/``-terminated, plus the name.
+
+    The name is percent-encoded so spaces or ``?`` in it cannot change the
+    URL's meaning; a query string on ``upload_url`` (a signed endpoint) is kept.
+    """
+    parts = urllib.parse.urlsplit(upload_url)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return parts._replace(path=path + urllib.parse.quote(filename, safe="")).geturl()
+
+
+def upload_result_url(request_url: str, location: str | None) -> str:
+    """The URL a file output becomes once uploaded (spec §10.5).
+
+    The response's ``Location`` (resolved against the request URL when
+    relative) if there is one, else the URL the body was finally PUT to;
+    either way without its query string, which may hold a signature.
+    """
+    url = urllib.parse.urljoin(request_url, location) if location else request_url
+    return without_query(url)
+
+
+def without_query(url: str) -> str:
+    """``url`` without query and fragment: fit for outputs and error messages."""
+    return urllib.parse.urlsplit(url)._replace(query="", fragment="").geturl()
