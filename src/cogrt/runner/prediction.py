@@ -34,9 +34,24 @@ _last_id = 0
 _id_lock = threading.Lock()
 
 
+_second_text: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    """RFC 3339 UTC timestamp with microseconds and an explicit offset (spec §12.2)."""
-    return datetime.now(timezone.utc).isoformat()
+    """RFC 3339 UTC timestamp with microseconds and an explicit offset (spec §12.2).
+
+    Same text as ``datetime.now(timezone.utc).isoformat()``; the part up to
+    the second is formatted once per second, since every prediction stamps
+    three times.
+    """
+    global _second_text
+    now_us = time.time_ns() // 1000
+    second, micros = divmod(now_us, 1_000_000)
+    cached_second, text = _second_text
+    if cached_second != second:
+        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second_text = (second, text)
+    return f"{text}.{micros:06d}+00:00"
 
 
 def new_prediction_id() -> str:
@@ -89,7 +104,6 @@ class Prediction:
         self.log_buffer = LineBuffer(self._on_log_text)
         self._pending_chunks: list[Any] = []
         self._chunk_lock = threading.Lock()
-        self._chunk_space = threading.Condition(self._chunk_lock)
         self._flush_scheduled = False
 
     @property
@@ -125,12 +139,14 @@ class Prediction:
     def mark_started(self) -> None:
         self.status = "processing"
         self.started_at = utc_now()
-        self._emit("start", {"id": self.id, "status": "processing"})
+        if self._listeners:
+            self._emit("start", {"id": self.id, "status": "processing"})
 
     def add_chunk(self, chunk: Any) -> None:
         index = len(self._chunks)
         self._chunks.append(chunk)
-        self._emit("output", {"chunk": chunk, "index": index})
+        if self._listeners:
+            self._emit("output", {"chunk": chunk, "index": index})
 
     def set_result(self, value: Any, *, as_list: bool) -> None:
         """Record a returned (not yielded) value, already converted to JSON data."""
@@ -150,8 +166,9 @@ class Prediction:
 
     def publish_completed(self) -> None:
         self._done.set()
-        self._emit("completed", self.snapshot())
-        self._listeners.clear()
+        if self._listeners:
+            self._emit("completed", self.snapshot())
+            self._listeners.clear()
 
     # -- thread-safe entry points -------------------------------------------------
 
@@ -160,20 +177,22 @@ class Prediction:
 
         Blocks the worker (backpressure) while ``limit`` chunks already wait.
         """
-        with self._chunk_space:
-            while len(self._pending_chunks) >= limit:
-                self._chunk_space.wait(0.1)
-            self._pending_chunks.append(chunk)
-            if self._flush_scheduled:
-                return
-            self._flush_scheduled = True
+        while True:
+            with self._chunk_lock:
+                if len(self._pending_chunks) < limit:
+                    self._pending_chunks.append(chunk)
+                    if self._flush_scheduled:
+                        return
+                    self._flush_scheduled = True
+                    break
+            time.sleep(0.001)  # rare: the loop is 1024 chunks behind; a Condition per
+            # prediction would cost every prediction, streaming or not
         self._loop.call_soon_threadsafe(self.flush_chunks)
 
     def flush_chunks(self) -> None:
-        with self._chunk_space:
+        with self._chunk_lock:
             pending, self._pending_chunks = self._pending_chunks, []
             self._flush_scheduled = False
-            self._chunk_space.notify_all()
         for chunk in pending:
             self.add_chunk(chunk)
 
