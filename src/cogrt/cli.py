@@ -227,10 +227,18 @@ def configure_logging() -> None:
     """cogrt's (and the HTTP server's) logs: JSON lines, or text with ``LOG_FORMAT=console``."""
     level = _LEVELS.get(os.environ.get("COG_LOG_LEVEL", "info").strip().lower(), "INFO")
     handler = logging.StreamHandler(sys.__stderr__)
-    if os.environ.get("LOG_FORMAT", "").strip().lower() == "console":
+    console = os.environ.get("LOG_FORMAT", "").strip().lower() == "console"
+    if console:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     else:
         handler.setFormatter(_JsonFormatter())
+    from cogrt import access_log  # server-only: `schema` and `predict` never load it
+
+    access_log.configure(
+        sys.__stderr__ or sys.stderr,
+        json=not console,
+        enabled=logging.getLevelName(level) <= logging.INFO,
+    )
     for name in ("cogrt", "uvicorn"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
