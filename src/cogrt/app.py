@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -47,10 +48,13 @@ def create_app(
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     grace_period: float = DEFAULT_GRACE_PERIOD,
     on_shutdown: Callable[[], None] | None = None,
+    freeze_gc_after_setup: bool = False,
     **runtime_kwargs: Any,
 ) -> Starlette:
     """An ASGI app serving Cog's API for a predictor reference, object or ``Runtime``.
 
+    ``freeze_gc_after_setup`` (process-wide, so ``serve()`` sets it, not
+    embedders by default) hides the loaded model from the garbage collector.
     ``on_shutdown`` is called once when ``POST /shutdown`` (or the server's
     signal handling) asks for a graceful stop; ``serve()`` wires it up.
     """
@@ -82,6 +86,7 @@ def create_app(
     app.state.max_body_size = max_body_size
     app.state.grace_period = grace_period
     app.state.on_shutdown = on_shutdown
+    app.state.freeze_gc_after_setup = freeze_gc_after_setup
     app.state.shutdown_requested = asyncio.Event()
     return app
 
@@ -100,10 +105,26 @@ def request_shutdown(app: Starlette) -> None:
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     async with runtime:
+        freezer = None
+        if app.state.freeze_gc_after_setup:
+            freezer = asyncio.get_running_loop().create_task(_freeze_gc_after_setup(runtime))
         try:
             yield
         finally:
+            if freezer is not None:
+                freezer.cancel()
             await runtime.drain(app.state.grace_period)
+
+
+async def _freeze_gc_after_setup(runtime: Runtime) -> None:
+    """Move everything setup() built (the model) out of the collector's sight.
+
+    A loaded model is often millions of tracked objects; without this every
+    full collection walks all of them, and under load collections run often.
+    """
+    await runtime.wait_setup()
+    gc.collect()
+    gc.freeze()
 
 
 # -- endpoints ----------------------------------------------------------------------

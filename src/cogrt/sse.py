@@ -8,23 +8,40 @@ Three pieces, one job each:
   every frame out to the current subscribers. ``Streams`` finds the log of
   an in-flight prediction by id (re-attach with ``PUT``).
 * ``Subscriber`` is one client's view: the replayed history, then a live
-  queue bounded at ``LIVE_BUFFER`` frames. Nothing in here ever waits for a
-  client: a subscriber that falls that far behind is cut off with the
-  ``lagged`` error event, so a slow reader costs bounded memory and never
-  slows the prediction or the loop.
+  queue. Nothing in here ever waits for a client: a subscriber that falls
+  too far behind is cut off with the ``lagged`` error event, so a slow
+  reader costs bounded memory and never slows the prediction or the loop.
 * ``EventStreamResponse`` writes a subscriber to the ASGI channel, each batch
   of ready frames in one ``send`` as soon as it is ready (no timer, no
   batching delay), a ``:keep-alive`` comment after ``KEEPALIVE_INTERVAL``
   seconds of silence, and closes after ``completed`` or an ``error`` event.
 
+When is a subscriber lagged? Only when its waiting live frames would pass
+*both* ``LIVE_BUFFER`` (1024, the spec's live buffer) *and* ``LIVE_BYTES``
+(8 MiB, each frame's object overhead included). The count alone does not
+tell a slow client from a fast one: a sync generator's chunks reach the
+loop in batches of up to 1024, and two batches (or one plus ``start``) can
+land before the writer task gets a turn, or while its last ``send`` waits
+for the transport, although the client reads at full loopback speed. A burst
+of 5000 short tokens costs under 0.5 MiB; a client 8 MiB behind is not
+keeping up. So one subscriber holds at most 8 MiB of small frames or 1024
+large ones, and frames are shared, never copied, between the history and
+every subscriber.
+
 A prediction created in SSE mode is canceled when its last subscriber goes
 away before it is terminal (spec §14.4); predictions created in sync or
-async mode never are.
+async mode never are. A subscriber cut off as lagged has gone away too, at
+the moment it is cut off: it missed more than 1024 events (the default
+history, so a re-attach gets ``replay truncated``), and an SSE-created
+prediction would otherwise hold its slot for nobody. The spec names only
+disconnects as triggers and is silent on lag; since only a client 8 MiB
+behind is cut off, a burst never cancels.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import deque
 from typing import Any
 
@@ -37,6 +54,7 @@ from cogrt.runner.prediction import Prediction
 __all__ = [
     "KEEPALIVE_INTERVAL",
     "LIVE_BUFFER",
+    "LIVE_BYTES",
     "MAX_SUBSCRIBERS",
     "EventLog",
     "EventStreamResponse",
@@ -48,11 +66,19 @@ __all__ = [
 KEEPALIVE_INTERVAL = 15.0
 """Seconds of silence before a ``:keep-alive`` comment keeps proxies from timing out."""
 LIVE_BUFFER = 1024
-"""Frames one subscriber may have waiting before it is cut off as lagged."""
+"""Frames one subscriber may always have waiting (spec §14.4), whatever their size."""
+LIVE_BYTES = 8 * 1024 * 1024
+"""Bytes (frames plus their overhead) one subscriber may always have waiting.
+
+A subscriber is cut off as lagged only once its waiting frames exceed both
+``LIVE_BUFFER`` and ``LIVE_BYTES``.
+"""
 MAX_SUBSCRIBERS = 1024
 """Concurrent subscribers per prediction; more get 429."""
 
 _KEEPALIVE = b":keep-alive\n\n"
+_FRAME_OVERHEAD = sys.getsizeof(b"") + 8
+"""What holding one frame costs besides its bytes: the bytes object's header, a deque slot."""
 _encode = msgspec.json.Encoder().encode
 
 
@@ -72,10 +98,16 @@ class Subscriber:
         self._log = log
         self._frames: deque[bytes] = deque(backlog)
         self._live = 0
+        self._live_bytes = 0
         self._skipped = 0
         self._last = ended
         self._gone = False
         self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def waiting_bytes(self) -> int:
+        """What the live frames waiting for the writer cost, overhead included."""
+        return self._live_bytes
 
     @property
     def gone(self) -> bool:
@@ -85,22 +117,25 @@ class Subscriber:
     def push(self, frame: bytes, *, last: bool = False) -> None:
         """Queue a live frame; never waits (called from the prediction's emit).
 
-        Past ``LIVE_BUFFER`` waiting frames the subscriber is lagged: its
-        queue is dropped, further frames are only counted, and the writer's
-        next ``take`` gets the ``lagged`` error with that count.
+        When the frame would put more than ``LIVE_BUFFER`` frames *and* more
+        than ``LIVE_BYTES`` in the queue, the subscriber is lagged: its queue
+        is dropped, it detaches from the log at once (which cancels an
+        SSE-created prediction it was the last subscriber of), and the
+        writer's next ``take`` gets the ``lagged`` error counting the dropped
+        frames.
         """
-        if self._last or self._gone:
+        if self._last or self._gone or self._skipped:
             return
-        if self._skipped:
-            self._skipped += 1
-            return
-        if self._live >= LIVE_BUFFER:
+        cost = len(frame) + _FRAME_OVERHEAD
+        if self._live >= LIVE_BUFFER and self._live_bytes + cost > LIVE_BYTES:
             self._skipped = len(self._frames) + 1
             self._frames.clear()
-            self._live = 0
+            self._live = self._live_bytes = 0
+            self._log.detach(self)
         else:
             self._frames.append(frame)
             self._live += 1
+            self._live_bytes += cost
             self._last = last
         self._wake()
 
@@ -112,7 +147,7 @@ class Subscriber:
             return _error_frame(message, self._skipped), True
         chunk = b"".join(self._frames)
         self._frames.clear()
-        self._live = 0
+        self._live = self._live_bytes = 0
         return chunk, self._last
 
     async def wait(self, timeout: float) -> bool:
@@ -193,7 +228,7 @@ class EventLog:
                 self._history.popleft()
                 self._evicted += 1
             self._history.append(frame)
-        for subscriber in self._subscribers:
+        for subscriber in tuple(self._subscribers):  # a lagged one detaches itself
             subscriber.push(frame, last=last)
         if last:
             self._ended = True

@@ -10,6 +10,8 @@ from starlette.applications import Starlette
 
 from cogrt import sse
 from cogrt.config import Settings
+from cogrt.runner.prediction import Prediction
+from cogrt.sse import EventLog
 
 from .helpers import load, served
 from .sse_client import SSE, AsgiCall, names, parse, until
@@ -18,6 +20,7 @@ NO_SSE = (
     b'{"error":"This model does not support streaming responses. '
     b'Add @cog.streaming to predict() to enable SSE."}'
 )
+LIVE_BUFFER_PLUS_ONE = sse.LIVE_BUFFER + 1
 TRUNCATED = (
     b"event: error\n"
     b'data: {"error":"SSE stream replay truncated; events were dropped","skipped":3}\n\n'
@@ -267,26 +270,116 @@ async def test_async_created_prediction_outlives_its_sse_subscribers() -> None:
     assert prediction.status == "canceled"
 
 
-async def test_a_client_that_stops_reading_is_cut_off_as_lagged_and_blocks_nothing() -> None:
+LAGGED = "SSE stream lagged; events were dropped"
+
+
+@pytest.mark.parametrize("stall", [False, True], ids=["reading", "writer stalled for 2 batches"])
+async def test_a_5000_token_burst_reaches_a_reading_client_whole(stall: bool) -> None:
+    """The worker hands chunks over in batches of up to 1024; when two batches
+    land before the writer gets a turn, the client is still keeping up and must
+    not be cut off as lagged (nor the prediction canceled)."""
     async with served(load("sse_tokens").Predictor) as (_, app):
         runtime = app.state.runtime
-        call = AsgiCall(app, "PUT", "/predictions/slow", b'{"input":{"n":3000}}', SSE)
-        call.hold()  # the client reads nothing from here on
-        await until(lambda: runtime.get("slow") is not None)
-        prediction = runtime.get("slow")
-        await asyncio.wait_for(prediction.wait(), 10)  # ran to the end regardless
-        assert prediction.status == "succeeded"
+        for round_ in range(3):
+            pid = f"burst-{round_}"
+            call = AsgiCall(app, "PUT", f"/predictions/{pid}", b'{"input":{"n":5000}}', SSE)
+            if stall:
+                call.hold()  # not even the response start goes out yet
+                await until(lambda: runtime.get(pid) is not None)  # noqa: B023
+                prediction = runtime.get(pid)
+                await until(lambda: prediction.done or len(prediction.output()) > 2 * 1024 + 1)  # noqa: B023
+                call.resume()
+            await call.finish()
+            events = parse(call.body)
+            assert names(events) == ["start"] + ["output"] * 5000 + ["completed"]
+            assert outputs(events) == [(i, f"tok-{i}") for i in range(5000)]
+            completed = events[-1][1]
+            assert completed["status"] == "succeeded"
+            assert completed["output"] == [f"tok-{i}" for i in range(5000)]
+            assert call.closed
+
+
+async def test_lag_needs_both_the_frame_count_and_the_byte_budget() -> None:
+    """Small frames: 5000 waiting is fine; the cut-off comes only once the
+    waiting frames would pass ``LIVE_BYTES``, so memory stays bounded."""
+    prediction = Prediction("p", {}, created_by="sse", loop=asyncio.get_running_loop())
+    subscriber = EventLog(prediction, capacity=0).subscribe()
+    assert subscriber is not None
+    for i in range(5000):
+        prediction.add_chunk(f"tok-{i}")
+    chunk, last = subscriber.take()
+    assert not last
+    assert outputs(parse(chunk)) == [(i, f"tok-{i}") for i in range(5000)]
+    assert not prediction.cancel_requested
+
+    waiting: list[int] = []
+    pushed = 0
+    while not prediction.cancel_requested:
+        assert pushed < 1_000_000, "never cut off"
+        prediction.add_chunk("x" * 60)
+        pushed += 1
+        waiting.append(subscriber.waiting_bytes)
+    assert max(waiting) <= sse.LIVE_BYTES
+    assert subscriber.waiting_bytes == 0  # the queue is dropped at the cut-off
+    # The frames that were waiting plus the one that did not fit, all small:
+    # far more than LIVE_BUFFER of them before the byte budget ran out.
+    assert pushed > 20 * sse.LIVE_BUFFER
+    for _ in range(10):
+        prediction.add_chunk("after the cut-off")  # detached: no longer queued or counted
+    chunk, last = subscriber.take()
+    assert last
+    assert parse(chunk) == [("error", {"error": LAGGED, "skipped": pushed})]
+
+
+async def test_a_client_that_stops_reading_is_cut_off_and_its_prediction_canceled() -> None:
+    """SSE-created, the only subscriber never reads: cut off at 1024 waiting frames
+    of ~16 KiB (past 8 MiB), which cancels the prediction (spec §14.4 counts the
+    subscriber as gone) without waiting for the client to read again."""
+    module = load("sse_big_tokens")
+    module.RELEASE.set()
+    async with served(module.Predictor) as (_, app):
+        runtime = app.state.runtime
+        call = AsgiCall(app, "PUT", "/predictions/stuck", b'{"input":{"n":3000}}', SSE)
+        call.hold()  # the client reads nothing, not even the response start
+        await until(lambda: runtime.get("stuck") is not None)
+        prediction = runtime.get("stuck")
+        await asyncio.wait_for(prediction.wait(), 10)
+        assert prediction.status == "canceled"
+        assert len(prediction.output()) < 3000
+        assert runtime.status == "READY"
         call.resume()
         await call.finish()
+    # start + 1023 outputs waited (16 MiB > LIVE_BYTES); the next frame cut it off.
+    assert parse(call.body) == [("error", {"error": LAGGED, "skipped": LIVE_BUFFER_PLUS_ONE})]
+    assert call.closed
+
+
+async def test_a_lagged_subscriber_of_an_async_prediction_blocks_nothing() -> None:
+    module = load("sse_big_tokens")
+    try:
+        async with served(module.Predictor) as (client, app):
+            runtime = app.state.runtime
+            body = {"input": {"n": 3000}}
+            created = await client.put(
+                "/predictions/slow", json=body, headers={"prefer": "respond-async"}
+            )
+            assert created.status_code == 202
+            call = AsgiCall(app, "PUT", "/predictions/slow", b"{}", SSE)
+            await until(lambda: call.first_time(b"event: start") is not None)
+            call.hold()  # from here on the client reads nothing
+            module.RELEASE.set()
+            prediction = runtime.get("slow")
+            await asyncio.wait_for(prediction.wait(), 10)  # ran to the end regardless
+            assert prediction.status == "succeeded"
+            assert subscribers(app, "slow") == -1  # completed and forgotten
+            call.resume()
+            await call.finish()
+    finally:
+        module.RELEASE.set()
     events = parse(call.body)
-    assert names(events)[-1] == "error"
-    delivered = len(events) - 1
-    # start + 3000 outputs + completed; all that was not delivered is counted.
-    assert events[-1][1] == {
-        "error": "SSE stream lagged; events were dropped",
-        "skipped": 3002 - delivered,
-    }
-    assert outputs(events) == [(i, f"tok-{i}") for i in range(len(outputs(events)))]
+    assert events[-1] == ("error", {"error": LAGGED, "skipped": LIVE_BUFFER_PLUS_ONE})
+    delivered = outputs(events[:-1])
+    assert [index for index, _ in delivered] == list(range(len(delivered)))
     assert call.closed
 
 

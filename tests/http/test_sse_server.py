@@ -62,6 +62,31 @@ def test_1000_tokens_stream_over_loopback_with_prompt_flushes(http: str) -> None
             )
 
 
+@pytest.mark.parametrize("http", ["hypercorn", "uvicorn"])
+def test_5000_token_burst_arrives_whole_over_loopback(http: str) -> None:
+    """Batches of up to 1024 chunks can pile up before the writer runs; a client
+    reading at loopback speed still gets every token, never the lagged error."""
+    with (
+        running("sse_tokens.py:Predictor", http=http) as server,
+        httpx.Client(timeout=10) as client,
+    ):
+        for _ in range(5):
+            body = b""
+            with client.stream(
+                "POST", f"{server.url}/predictions", json={"input": {"n": 5000}}, headers=SSE
+            ) as response:
+                assert response.status_code == 200
+                for chunk in response.iter_raw():
+                    body += chunk
+            events = parse(body)
+            assert names(events) == ["start"] + ["output"] * 5000 + ["completed"]
+            assert [d["chunk"] for n, d in events if n == "output"] == [
+                f"tok-{i}" for i in range(5000)
+            ]
+            assert events[-1][1]["status"] == "succeeded"
+            assert events[-1][1]["output"] == [f"tok-{i}" for i in range(5000)]
+
+
 def test_paced_tokens_are_flushed_one_by_one() -> None:
     """Tokens 10 ms apart reach the client as they are produced, not at the end."""
     with running("sse_sleep_after.py:Predictor") as server, httpx.Client(timeout=10) as client:
