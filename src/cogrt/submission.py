@@ -9,6 +9,9 @@ A sync request waits for its prediction while watching the ASGI channel for
 ``http.disconnect``; a client that leaves (or a handler the server cancels)
 cancels the prediction, so a slot is never held for nobody.
 
+A body is read as JSON whatever its declared ``Content-Type``; one that does
+not parse is 400, or 415 when the client declared a non-JSON type (§8.1).
+
 Every prediction of a streaming model is recorded by ``sse.Streams`` from
 the moment it is created, whatever its mode, so an SSE client can attach to
 it later with ``PUT`` (spec §14.4).
@@ -119,6 +122,8 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     except DuplicatePredictionError as exc:
         running = runtime.get(exc.prediction_id)
         return _existing(request, running, mode) if running is not None else error_response(exc)
+    except MalformedRequestError as exc:
+        return _unparsable(request, exc)
     except CogrtError as exc:
         return error_response(exc)
     if runtime.supports_streaming:
@@ -153,6 +158,22 @@ def _put_precheck(
     if running is None:
         return None
     return _existing(request, running, mode)
+
+
+def _unparsable(request: Request, exc: MalformedRequestError) -> Response:
+    """A body that is not JSON: 415 if the client declared another media type, else 400.
+
+    A body that does parse is accepted whatever its ``Content-Type`` (spec
+    §8.1: ``curl -d`` sends form-urlencoded, many Cog clients send none), so
+    this only decides how to refuse: a declared non-JSON type tells the
+    client what to fix.
+    """
+    declared = request.headers.get("content-type", "")
+    media_type = declared.split(";", 1)[0].strip().lower()
+    if not media_type or media_type == "application/json" or media_type.endswith("+json"):
+        return error_response(exc)
+    message = f"Unsupported Media Type: expected application/json, got {media_type}"
+    return json_response(415, {"error": message, "status": "failed"})
 
 
 def _existing(request: Request, running: Prediction, mode: Mode) -> Response:

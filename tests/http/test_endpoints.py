@@ -169,6 +169,73 @@ async def test_invalid_input_is_422_and_malformed_json_400() -> None:
     assert put_malformed.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",  # curl -d
+        "text/plain; charset=utf-8",
+        "application/octet-stream",
+        "multipart/form-data; boundary=x",
+    ],
+)
+async def test_json_body_is_accepted_under_any_declared_type(content_type: str) -> None:
+    async with served(load("http_echo").Predictor) as (client, _):
+        post = await client.post(
+            "/predictions",
+            content=b'{"input":{"text":"t"}}',
+            headers={"content-type": content_type},
+        )
+        put = await client.put(
+            "/predictions/p1",
+            content=b'{"input":{"text":"u"}}',
+            headers={"content-type": content_type},
+        )
+    assert (post.status_code, post.json()["output"]) == (200, "t")
+    assert (put.status_code, put.json()["output"]) == (200, "u")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "declared"),
+    [
+        ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+        ("Text/Plain; charset=utf-8", "text/plain"),
+        ("multipart/form-data; boundary=x", "multipart/form-data"),
+    ],
+)
+async def test_non_json_body_under_a_non_json_type_is_415(content_type: str, declared: str) -> None:
+    expected = (
+        b'{"error":"Unsupported Media Type: expected application/json, got '
+        + declared.encode()
+        + b'","status":"failed"}'
+    )
+    async with served(load("http_echo").Predictor) as (client, _):
+        headers = {"content-type": content_type}
+        post = await client.post("/predictions", content=b"input=x", headers=headers)
+        put = await client.put("/predictions/p2", content=b"input=x", headers=headers)
+        health = (await client.get("/health-check")).json()["status"]
+    for response in (post, put):
+        assert response.status_code == 415
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == expected
+    assert health == "READY"  # nothing was started
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/json", "application/json; charset=utf-8", "application/vnd.api+json"],
+)
+async def test_non_json_body_under_a_json_or_no_type_is_400(content_type: str | None) -> None:
+    async with served(load("http_echo").Predictor) as (client, _):
+        request = client.build_request("POST", "/predictions", content=b"input=x")
+        request.headers.pop("content-type", None)
+        if content_type is not None:
+            request.headers["content-type"] = content_type
+        assert request.headers.get("content-type") == content_type
+        response = await client.send(request)
+    assert response.status_code == 400
+    assert "Failed to parse the request body as JSON" in response.json()["error"]
+
+
 async def test_bodies_over_the_limit_are_413_declared_or_streamed() -> None:
     async def chunks():
         for _ in range(4):
