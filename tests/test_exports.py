@@ -15,6 +15,7 @@ EXPECTED = [
     "MalformedRequestError",
     "NotReadyError",
     "OutputEncodingError",
+    "OutputUploadError",
     "PredictionNotFoundError",
     "PredictorDefinitionError",
     "PredictorLoadError",
