@@ -17,9 +17,7 @@ import os
 import tempfile
 from collections.abc import Awaitable, Iterator, Sequence
 from pathlib import Path as FsPath
-from typing import IO, Any, TypeVar
-
-import httpx
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from cogrt.errors import InputDownloadError
 from cogrt.schema.arguments import DownloadKey
@@ -32,6 +30,9 @@ from cogrt.schema.uris import (
     without_query,
 )
 from cogrt.sdk.types import Path
+
+if TYPE_CHECKING:  # httpx loads with the first download: start-up never needs it
+    import httpx
 
 __all__ = [
     "MAX_PARALLEL_DOWNLOADS",
@@ -47,7 +48,7 @@ T = TypeVar("T")
 MAX_PARALLEL_DOWNLOADS = 8
 MAX_REDIRECTS = 10
 """Redirect hops followed per download or upload, whatever the shared client allows."""
-_TIMEOUT = httpx.Timeout(10.0)
+_TIMEOUT = 10.0
 """Connect and read (and write/pool) timeouts of one download, per spec §8.4."""
 _FLUSH_BYTES = 1 << 20
 
@@ -118,6 +119,8 @@ async def _download(
     headers: dict[str, str],
     max_bytes: int,
 ) -> Path:
+    import httpx
+
     shown = without_query(url)
     target: str | None = None
     try:

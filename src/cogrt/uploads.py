@@ -22,9 +22,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import IO, Any
-
-import httpx
+from typing import IO, TYPE_CHECKING, Any
 
 from cogrt.errors import OutputUploadError
 from cogrt.files import MAX_REDIRECTS, TooManyRedirects, file_to_data_uri, gather_or_cancel
@@ -35,6 +33,9 @@ from cogrt.schema.uris import (
     upload_target_url,
     without_query,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "MAX_PARALLEL_UPLOADS",
@@ -50,8 +51,10 @@ __all__ = [
 
 MAX_PARALLEL_UPLOADS = 8
 """Uploads in flight per prediction; more only queue for the same bandwidth."""
-UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-"""Spec §10.5 asks for at least 25 s: a slow store must not fail a finished prediction."""
+UPLOAD_TIMEOUT = (10.0, 30.0, 30.0, 30.0)
+"""Connect, read, write and pool timeouts (``httpx.Timeout(30.0, connect=10.0)``).
+
+Spec §10.5 asks for at least 25 s: a slow store must not fail a finished prediction."""
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RETRY_DELAYS = (0.1, 0.2, 0.4)
 """Pauses before the 2nd, 3rd and 4th attempt of a retryable failure."""
@@ -145,6 +148,8 @@ class Uploader:
                 await asyncio.to_thread(body.close)
 
     async def _upload(self, filename: str, body: _Body) -> str:
+        import httpx  # loaded by the client's creator already; not at cogrt's start-up
+
         url = upload_target_url(self._upload_url, filename)
         headers = {"Content-Type": mime_type_for(filename), "X-Prediction-ID": self._prediction_id}
         if body.size is not None:

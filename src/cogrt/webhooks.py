@@ -31,14 +31,16 @@ import logging
 import time
 import uuid
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 
 from cogrt.config import Settings
 from cogrt.errors import ConfigError
 from cogrt.runner.prediction import Prediction
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["TERMINAL_RETRIES", "WebhookSender", "retry_delay", "signing_key"]
 
@@ -49,7 +51,8 @@ TERMINAL_RETRIES = 12
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _TRACE_HEADERS = ("traceparent", "tracestate")
 _WEBHOOK_EVENT = {"start": "start", "output": "output", "log": "logs"}
-_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_TIMEOUT = (10.0, 30.0, 30.0, 30.0)
+"""Connect, read, write and pool timeouts: ``httpx.Timeout(30.0, connect=10.0)``."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -77,7 +80,7 @@ class WebhookSender:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | None = None,
         *,
         user_agent: str,
         throttle_interval: float = 0.5,
@@ -94,11 +97,10 @@ class WebhookSender:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, user_agent: str) -> WebhookSender:
-        """A sender with its own client; a bad secret fails before anything is opened."""
+        """A sender with its own client (made at the first ``attach``); a bad secret fails here."""
         if settings.webhook_secret:
             signing_key(settings.webhook_secret)
         return cls(
-            httpx.AsyncClient(timeout=_TIMEOUT),
             user_agent=user_agent,
             throttle_interval=settings.throttle_interval,
             auth_token=settings.webhook_auth_token,
@@ -115,6 +117,7 @@ class WebhookSender:
         """Listen to ``prediction``; call before its task runs so ``start`` is seen."""
         if not events:
             return
+        self._http()  # made here, not in the first send, which it would delay
         headers = dict(self._headers)
         if trace_headers is not None:
             for name in _TRACE_HEADERS:
@@ -129,6 +132,15 @@ class WebhookSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _http(self) -> httpx.AsyncClient:
+        """The client, made at the first webhook: httpx and a TLS context cost start-up
+        ~50 ms and a few MiB that servers without webhooks never need."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(timeout=_TIMEOUT)
+        return self._client
+
     async def aclose(self, grace: float) -> None:
         """Give pending deliveries ``grace`` seconds, cancel the rest, close the client."""
         try:
@@ -139,14 +151,17 @@ class WebhookSender:
             if self._tasks:
                 await asyncio.wait(set(self._tasks))
         finally:
-            await self._client.aclose()
+            if self._client is not None:
+                await self._client.aclose()
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], message_id: str) -> bool:
         """One attempt; ``True`` means a retry could succeed (connection, 429, 5xx)."""
+        import httpx  # already loaded: attach() made the client
+
         if self._key is not None:
             headers = {**headers, **_signature(self._key, message_id, body)}
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            response = await self._http().post(url, content=body, headers=headers)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             log.warning("webhook %s is not a usable URL: %s", url, exc)
             return False

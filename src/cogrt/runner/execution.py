@@ -23,9 +23,7 @@ import tempfile
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from cogrt.errors import CancelationException
 from cogrt.files import download_inputs, file_to_data_uri
@@ -45,6 +43,9 @@ from cogrt.uploads import (
     resolve_files,
     store_as_data_uri,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Execution", "FileConverter"]
 
@@ -74,7 +75,7 @@ class Execution:
         self,
         target: Target,
         worker: WorkerThread,
-        client: httpx.AsyncClient,
+        client: Callable[[], httpx.AsyncClient],
         *,
         user_agent: str | None = None,
         upload_url: str | None = None,
@@ -97,7 +98,7 @@ class Execution:
                 downloaded = await download_inputs(
                     targets,
                     temp_dir,
-                    client=self._client,
+                    client=self._client(),
                     user_agent=self._user_agent,
                     max_bytes=MAX_DOWNLOAD_BYTES,
                 )
@@ -129,7 +130,7 @@ class Execution:
 
     def _uploader(self, prediction: Prediction) -> Uploader:
         assert self._upload_url is not None
-        return Uploader(self._client, self._upload_url, prediction_id=prediction.id)
+        return Uploader(self._client(), self._upload_url, prediction_id=prediction.id)
 
     def _store(self, prediction: Prediction) -> FileStore:
         return store_as_data_uri if self._upload_url is None else self._uploader(prediction)

@@ -20,9 +20,8 @@ import platform
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 import msgspec
 
 from cogrt import __version__
@@ -42,6 +41,9 @@ from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
 from cogrt.sdk import __version__ as cog_api_version
 from cogrt.webhooks import WebhookSender
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Runtime"]
 
@@ -99,7 +101,6 @@ class Runtime:
             self.settings, user_agent=f"cogrt/{__version__}"
         )
         logs.install()
-        self._client = httpx.AsyncClient(follow_redirects=True, timeout=10.0)
         self._setup_started_at = utc_now()
         self._setup_task = asyncio.get_running_loop().create_task(self._run_setup())
         return self
@@ -162,8 +163,16 @@ class Runtime:
                 logs.routing.setup = None
             self._setup_completed_at = utc_now()
 
+    def _http_client(self) -> httpx.AsyncClient:
+        """The client for input downloads and uploads, made on first use: httpx and
+        its TLS context cost ~50 ms of start-up and a few MiB that most models never need."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(follow_redirects=True, timeout=10.0)
+        return self._client
+
     def _adopt_loaded(self) -> None:
-        assert self._client is not None
         loader = self._loader
         self._slots = loader.slots
         user_agent = os.environ.get("COG_USER_AGENT")
@@ -171,7 +180,7 @@ class Runtime:
             self._predict = Execution(
                 loader.predict_target,
                 self._worker,
-                self._client,
+                self._http_client,
                 user_agent=user_agent,
                 upload_url=self.upload_url,
             )
@@ -179,7 +188,7 @@ class Runtime:
             self._train = Execution(
                 loader.train_target,
                 self._worker,
-                self._client,
+                self._http_client,
                 user_agent=user_agent,
                 upload_url=self.upload_url,
             )

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import ctypes
 import queue
 import threading
 from collections.abc import Callable
@@ -29,9 +28,25 @@ from cogrt.errors import CancelationException
 
 __all__ = ["CancelGuard", "Outcome", "WorkerThread"]
 
-_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
-_set_async_exc.restype = ctypes.c_int
+_async_exc_api: Any = None
+
+
+def _set_async_exc(thread_id: int, exception: type[BaseException] | None) -> None:
+    """``PyThreadState_SetAsyncExc``: raise ``exception`` in the thread, ``None`` clears.
+
+    ctypes loads at the first cancel, not at start-up: ~4 ms and some memory
+    that a server which never cancels a sync prediction does not need.
+    """
+    global _async_exc_api
+    if _async_exc_api is None:
+        import ctypes
+
+        api = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        api.argtypes = (ctypes.c_ulong, ctypes.py_object)
+        api.restype = ctypes.c_int
+        _async_exc_api = (api, ctypes.py_object)
+    api, py_object = _async_exc_api
+    api(thread_id, py_object() if exception is None else exception)
 
 
 class Outcome:
@@ -84,7 +99,7 @@ class CancelGuard:
         with self._lock:
             thread_id, self._thread_id = self._thread_id, None
             if thread_id is not None and self.requested:
-                _set_async_exc(thread_id, ctypes.py_object())  # NULL: clear pending
+                _set_async_exc(thread_id, None)  # clear pending
 
 
 def guarded_call(guard: CancelGuard, fn: Callable[..., Any], *args: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import mimetypes
 import os
@@ -30,16 +31,25 @@ __all__ = [
     "without_query",
 ]
 
-_MIME = mimetypes.MimeTypes()
-"""Python's built-in table only: the host's ``/etc/mime.types`` differs between
-machines, and a file's MIME type must not depend on where cogrt runs."""
-for _type, _ext in (
-    ("image/webp", ".webp"),
-    ("model/gltf-binary", ".glb"),
-    ("image/bmp", ".bmp"),
-    ("audio/wav", ".wav"),
-):
-    _MIME.add_type(_type, _ext)
+
+@functools.cache
+def _mime() -> mimetypes.MimeTypes:
+    """Python's built-in table only: the host's ``/etc/mime.types`` differs between
+    machines, and a file's MIME type must not depend on where cogrt runs.
+
+    Built on first use: it costs a few ms (``MimeTypes()`` also reads the
+    host's tables for the module-level functions), which start-up never needs.
+    """
+    table = mimetypes.MimeTypes()
+    for type_, ext in (
+        ("image/webp", ".webp"),
+        ("model/gltf-binary", ".glb"),
+        ("image/bmp", ".bmp"),
+        ("audio/wav", ".wav"),
+    ):
+        table.add_type(type_, ext)
+    return table
+
 
 _PREFERRED_EXTENSIONS = {"image/jpeg": ".jpg", "text/plain": ".txt", "audio/mpeg": ".mp3"}
 """Where ``guess_extension`` could pick a rarer spelling (``.jpe``, ``.bat``)."""
@@ -136,12 +146,12 @@ def data_uri_filename(media_type: str) -> str:
 def extension_for(media_type: str) -> str:
     """The usual extension (with its dot) for a media type, or ``""``."""
     base = media_type.split(";", 1)[0].strip().lower()
-    return _PREFERRED_EXTENSIONS.get(base) or _MIME.guess_extension(base) or ""
+    return _PREFERRED_EXTENSIONS.get(base) or _mime().guess_extension(base) or ""
 
 
 def mime_type_for(filename: str) -> str:
     """The MIME type a file output is sent with, from its extension."""
-    guessed, _ = _MIME.guess_type(filename, strict=False)
+    guessed, _ = _mime().guess_type(filename, strict=False)
     return guessed or "application/octet-stream"
 
 
