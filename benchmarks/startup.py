@@ -1,0 +1,107 @@
+"""Start-up time of cogrt alone: spawn -> ``GET /health-check`` says READY, and idle PSS.
+
+Quicker than ``run.py`` for start-up work, and it can A/B source trees: each
+``--src DIR`` (a checkout's ``src``, put first on ``PYTHONPATH``) is one
+variant, ``-`` is the installed cogrt. Runs are interleaved (variant, then
+server, then the next round) so a machine that speeds up or slows down
+mid-run biases no variant. Polls every 5 ms; PSS is read 0.5 s after READY.
+
+    python benchmarks/startup.py --runs 9
+    python benchmarks/startup.py --src /tmp/before/src --src - --runs 15
+
+``PYTHONDONTWRITEBYTECODE=1`` in the environment makes every start compile
+cogrt from source when it is installed editable (~100 ms here); ``--pyc``
+drops it and caches bytecode under ``--pyc-dir``, the way an installed wheel
+starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from procstats import tree_pss_mib
+
+MODEL = Path(__file__).resolve().parent / "models" / "echo"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def is_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return bool(json.loads(response.read()).get("status") == "READY")
+    except (OSError, ValueError):
+        return False
+
+
+def one_start(python: str, src: str, http: str, env: dict[str, str]) -> tuple[float, float]:
+    """(ms from spawn to READY, idle PSS MiB) of one server start."""
+    port = free_port()
+    command = [python, "-m", "cogrt", "predict.py:Predictor", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--http", http]
+    if src != "-":
+        env = {**env, "PYTHONPATH": src}
+    url = f"http://127.0.0.1:{port}/health-check"
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=MODEL, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while not is_ready(url):
+            if proc.poll() is not None:
+                raise SystemExit(f"{command} exited with {proc.returncode}")
+            if time.perf_counter() - started > 60:
+                raise SystemExit(f"{command} not READY after 60 s")
+            time.sleep(0.005)
+        ready_ms = (time.perf_counter() - started) * 1000
+        time.sleep(0.5)
+        return ready_ms, tree_pss_mib(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--src", action="append", help="source tree to test, '-' = installed")
+    parser.add_argument("--http", default="hypercorn,uvicorn")
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--pyc", action="store_true", help="cache bytecode (see above)")
+    parser.add_argument("--pyc-dir", default="/tmp/cogrt-startup-pyc")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    if args.pyc:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = args.pyc_dir
+    variants = [(src, http) for src in args.src or ["-"] for http in args.http.split(",")]
+    for src, http in variants:  # warm-up: fills the bytecode cache, pages in the files
+        one_start(args.python, src, http, env)
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {v: [] for v in variants}
+    for _ in range(args.runs):
+        for src, http in variants:
+            results[src, http].append(one_start(args.python, src, http, env))
+    for (src, http), samples in results.items():
+        ready = sorted(sample[0] for sample in samples)
+        pss = statistics.median(sample[1] for sample in samples)
+        print(
+            f"{http:9} {src:28} READY median {statistics.median(ready):4.0f} ms"
+            f" (min {ready[0]:.0f}, max {ready[-1]:.0f}, n={len(ready)})  idle PSS {pss:.1f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    main()
