@@ -123,8 +123,7 @@ async def _freeze_gc_after_setup(runtime: Runtime) -> None:
     full collection walks all of them, and under load collections run often.
     """
     await runtime.wait_setup()
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no gc.collect() first: a full pass over a big model would stall the loop
 
 
 # -- endpoints ----------------------------------------------------------------------

@@ -37,6 +37,7 @@ import msgspec
 
 from cogrt.config import Settings
 from cogrt.errors import ConfigError
+from cogrt.http_client import new_client
 from cogrt.runner.prediction import Prediction
 
 if TYPE_CHECKING:
@@ -136,9 +137,7 @@ class WebhookSender:
         """The client, made at the first webhook: httpx and a TLS context cost start-up
         ~50 ms and a few MiB that servers without webhooks never need."""
         if self._client is None:
-            import httpx
-
-            self._client = httpx.AsyncClient(timeout=_TIMEOUT)
+            self._client = new_client(timeout=_TIMEOUT)
         return self._client
 
     async def aclose(self, grace: float) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from cogrt import __version__
+from cogrt import __version__, http_client
 from cogrt.config import Settings
 from cogrt.errors import (
     AtCapacityError,
@@ -32,6 +32,7 @@ from cogrt.errors import (
     NotReadyError,
     PredictionNotFoundError,
 )
+from cogrt.http_client import new_client
 from cogrt.runner import logs
 from cogrt.runner.execution import Execution
 from cogrt.runner.health import UserHealthcheck
@@ -83,6 +84,7 @@ class Runtime:
         self._setup_completed_at: str | None = None
         self._setup_logs: list[str] = []
         self._setup_task: asyncio.Task[None] | None = None
+        self._warm_up: asyncio.Task[None] | None = None
         self._inflight: dict[str, Prediction] = {}
         self._slots = 1
         self._client: httpx.AsyncClient | None = None
@@ -112,6 +114,8 @@ class Runtime:
                 await asyncio.gather(self._setup_task, return_exceptions=True)
             await self.drain(0.0)
         finally:
+            if self._warm_up is not None:
+                await asyncio.gather(self._warm_up, return_exceptions=True)
             if self._webhooks is not None:  # a closing server still delivers terminal webhooks
                 await self._webhooks.aclose(self.settings.webhook_shutdown_grace)
             if self._client is not None:
@@ -151,6 +155,7 @@ class Runtime:
                 return
             self._adopt_loaded()
             self._setup_status = "succeeded"
+            self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # SystemExit in setup() fails setup, not the server
@@ -167,9 +172,7 @@ class Runtime:
         """The client for input downloads and uploads, made on first use: httpx and
         its TLS context cost ~50 ms of start-up and a few MiB that most models never need."""
         if self._client is None:
-            import httpx
-
-            self._client = httpx.AsyncClient(follow_redirects=True, timeout=10.0)
+            self._client = new_client(follow_redirects=True, timeout=10.0)
         return self._client
 
     def _adopt_loaded(self) -> None:
