@@ -55,12 +55,20 @@ class LineBuffer:
         if cut:
             self._on_text(source, pending[:cut])
 
+    def detach(self) -> None:
+        """Drop whatever is written from now on (its prediction is over)."""
+        self._on_text = _discard
+
     def flush_all(self) -> None:
         with self._lock:
             partial, self._partial = self._partial, {}
         for source, text in partial.items():
             if text:
                 self._on_text(source, text)
+
+
+def _discard(source: str, text: str) -> None:
+    pass
 
 
 class _Routing:

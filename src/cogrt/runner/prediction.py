@@ -169,6 +169,12 @@ class Prediction:
         if self._listeners:
             self._emit("completed", self.snapshot())
             self._listeners.clear()
+        # Break the reference cycles (scope and log buffer call back into this
+        # object; the task's context holds both), so a finished prediction is
+        # freed by reference counting instead of waiting for the cyclic GC.
+        self.scope.detach()
+        self.log_buffer.detach()
+        self.task = None
 
     # -- thread-safe entry points -------------------------------------------------
 

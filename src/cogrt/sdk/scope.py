@@ -73,7 +73,15 @@ class Scope:
         self._values: dict[str, Any] = {}
         self._types: dict[str, type] = {}
         self._listener = listener
-        self.metrics = Metrics(self)
+
+    @property
+    def metrics(self) -> Metrics:
+        """A view made per access: holding one would make every scope a reference cycle."""
+        return Metrics(self)
+
+    def detach(self) -> None:
+        """Stop notifying the listener (the prediction is over); values stay readable."""
+        self._listener = None
 
     def record_metric(self, key: str, value: Any, mode: str | None = None) -> None:
         """Record ``value`` under the dotted ``key``; ``None`` deletes it."""
