@@ -31,7 +31,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Side-by-side load tests against Cog 0.23.1 and bare-ASGI ceilings (not run by CI)."""
-    session.install("-e", ".[uvicorn]", "httpx>=0.27")
+    session.install("-e", ".[uvicorn]")
     session.run("python", "benchmarks/setup_envs.py", "--dir", ".bench", "--install-wrk")
     session.run(
         "python",
