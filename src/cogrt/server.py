@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -31,19 +30,10 @@ from starlette.applications import Starlette
 from cogrt.access_log import AccessLog
 from cogrt.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
 
-__all__ = ["BACKLOG", "GC_THRESHOLD", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
+__all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
 
 BACKLOG = 2048
 """Listen backlog: bursts of clients must queue, not be refused by the kernel."""
-GC_THRESHOLD = (50_000, 20, 100)
-"""Collector thresholds while serving (CPython's default is (700, 10, 10)).
-
-With a thousand predictions in flight there are many live objects, and at
-the default the cyclic collector ran often enough to take half the CPU of
-an async model's requests (in-process: 390 -> 200 us per request). Request
-handling makes little cyclic garbage, so collecting less often costs little
-memory.
-"""
 SWITCH_INTERVAL = 0.0005
 """GIL switch interval while serving, in seconds (CPython's default is 0.005).
 
@@ -76,11 +66,10 @@ def serve(
     if upload_url is not None:
         runtime_kwargs["upload_url"] = upload_url
     app = create_app(
-        predictor, grace_period=grace_period, freeze_gc_after_setup=True, **runtime_kwargs
+        predictor, grace_period=grace_period, tune_gc_after_setup=True, **runtime_kwargs
     )
     listener = sock if sock is not None else bind_socket(host, port)
     sys.setswitchinterval(SWITCH_INTERVAL)
-    gc.set_threshold(*GC_THRESHOLD)
     _run(
         serve_app(
             app,
