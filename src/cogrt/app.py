@@ -2,8 +2,9 @@
 
 Endpoints are module-level functions that read ``request.app.state``, so the
 app holds no closures and can be mounted inside a larger Starlette app (pass
-``lifespan=cogrt_app.router.lifespan_context`` to the outer app: Starlette
-does not run a mounted app's lifespan). The runtime is entered in the
+``lifespan=lambda _: cogrt_app.router.lifespan_context(cogrt_app)`` to the
+outer app: Starlette does not run a mounted app's lifespan, and calls its own
+with the outer app). The runtime is entered in the
 lifespan, so setup starts when the server starts and the process answers
 ``/health-check`` while the model loads.
 
@@ -16,15 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from cogrt.errors import PredictionNotFoundError
 from cogrt.runner.runtime import Runtime
@@ -36,6 +38,7 @@ __all__ = [
     "DEFAULT_GRACE_PERIOD",
     "DEFAULT_MAX_BODY_SIZE",
     "MANY_SLOTS_GC_THRESHOLD",
+    "CogApp",
     "create_app",
     "request_shutdown",
 ]
@@ -58,7 +61,7 @@ def create_app(
     on_shutdown: Callable[[], None] | None = None,
     tune_gc_after_setup: bool = False,
     **runtime_kwargs: Any,
-) -> Starlette:
+) -> CogApp:
     """An ASGI app serving Cog's API for a predictor reference, object or ``Runtime``.
 
     ``tune_gc_after_setup`` (process-wide, so ``serve()`` sets it, not
@@ -87,9 +90,7 @@ def create_app(
         Route("/trainings/{id}/cancel", cancel, methods=["POST"]),
         Route("/shutdown", shutdown, methods=["POST"]),
     ]
-    app = Starlette(
-        routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error}
-    )
+    app = CogApp(routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error})
     app.state.runtime = runtime
     app.state.streams = Streams(runtime.settings.stream_history_capacity)
     app.state.max_body_size = max_body_size
@@ -98,6 +99,32 @@ def create_app(
     app.state.tune_gc_after_setup = tune_gc_after_setup
     app.state.shutdown_requested = asyncio.Event()
     return app
+
+
+class CogApp(Starlette):
+    """Starlette, with a direct path for the two routes every request rate depends on.
+
+    ``POST /predictions`` and ``GET /health-check`` skip the middleware stack
+    and the router: at thousands of requests per second, that stack cost a
+    fifth of the app's time per request. They behave exactly as through the
+    stack: the same endpoint functions, and an unexpected exception is a
+    plain 500 that the server then logs, as Starlette's
+    ``ServerErrorMiddleware`` does. Every other request goes through Starlette.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            endpoint = _DIRECT.get((scope["method"], scope["path"]))
+            if endpoint is not None:
+                scope["app"] = self
+                try:
+                    response = await endpoint(Request(scope, receive))
+                except Exception:
+                    await _INTERNAL_ERROR(scope, receive, send)
+                    raise
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def request_shutdown(app: Starlette) -> None:
@@ -208,6 +235,14 @@ async def shutdown(request: Request) -> Response:
 def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+_DIRECT: dict[tuple[str, str], Callable[[Request], Awaitable[Response]]] = {
+    ("POST", "/predictions"): post_prediction,
+    ("GET", "/health-check"): health_check,
+}
+"""Routes ``CogApp`` serves without Starlette's stack; also in the routing table."""
+_INTERNAL_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
 
 
 def _json(status: int, body: Any) -> Response:
