@@ -42,7 +42,14 @@ from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
 from cogrt.sse import EventStreamResponse, Streams
 
-__all__ = ["error_response", "json_response", "read_body", "request_mode", "submit"]
+__all__ = [
+    "WATCH_DISCONNECT_AFTER",
+    "error_response",
+    "json_response",
+    "read_body",
+    "request_mode",
+    "submit",
+]
 
 Mode = Literal["sync", "async", "sse"]
 _ADMITTING = frozenset({"READY", "BUSY"})
@@ -67,6 +74,8 @@ _NO_SSE = {
     True: {"error": "Training endpoints do not support streaming responses."},
 }
 _TRACE_HEADERS = ("traceparent", "tracestate")
+WATCH_DISCONNECT_AFTER = 0.25
+"""Seconds a sync request to a many-slot model runs before its client's leaving is watched for."""
 _NOT_FOUND = {"error": "Prediction not found"}
 _TOO_MANY_SUBSCRIBERS = {"error": "Too many stream subscribers"}
 _TOO_LARGE = {"error": "Request body too large", "status": "failed"}
@@ -133,7 +142,9 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
         return _attach(request, prediction)
     if mode == "async":
         return Response(prediction.to_json(), 202, media_type="application/json")
-    if not await _finished_before_disconnect(request.receive, prediction):
+    if not await _finished_before_disconnect(
+        request.receive, prediction, many_slots=runtime.slots > 1
+    ):
         return Response(status_code=499)  # nobody is listening any more
     return Response(prediction.to_json(), 200, media_type="application/json")
 
@@ -196,21 +207,40 @@ def _attach(request: Request, prediction: Prediction) -> Response:
     return EventStreamResponse(subscriber)
 
 
-async def _finished_before_disconnect(receive: Receive, prediction: Prediction) -> bool:
+async def _finished_before_disconnect(
+    receive: Receive, prediction: Prediction, *, many_slots: bool
+) -> bool:
     """Wait for a sync prediction; cancel it if the client goes away first (decision #34).
 
-    Cancel also happens when the server cancels this handler, so a slot can
-    never stay taken by a request nobody waits for.
+    With many slots, nobody listens for the client leaving during the first
+    ``WATCH_DISCONNECT_AFTER`` seconds: a watcher task per request cost about
+    a tenth of a short prediction's CPU, a briefly held slot is one of many,
+    and the server remembers a disconnect, so a later watcher still sees it
+    at once. With one slot the watcher starts at once: a client that gives up
+    and retries must find the slot free. Cancel also happens when the server
+    cancels this handler, so a slot can never stay taken by a request nobody
+    waits for.
     """
-    watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, prediction))
+    loop = asyncio.get_running_loop()
+    watcher: asyncio.Task[None] | None = None
+
+    def watch() -> None:
+        nonlocal watcher
+        watcher = loop.create_task(_cancel_on_disconnect(receive, prediction))
+
+    timer = loop.call_later(WATCH_DISCONNECT_AFTER, watch) if many_slots else None
+    if timer is None:
+        watch()
     try:
         await prediction.wait()
     finally:
-        if not watcher.done():
+        if timer is not None:
+            timer.cancel()
+        if watcher is not None and not watcher.done():
             watcher.cancel()
         if not prediction.done:  # this handler was cancelled by the server
             prediction.cancel()
-    return not (watcher.done() and not watcher.cancelled())
+    return watcher is None or watcher.cancelled() or not watcher.done()
 
 
 async def _cancel_on_disconnect(receive: Receive, prediction: Prediction) -> None:

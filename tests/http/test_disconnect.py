@@ -37,8 +37,15 @@ async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @pytest.mark.parametrize("how", ["client disconnects", "server cancels the handler"])
-async def test_leaving_client_cancels_prediction_and_frees_slot(how: str) -> None:
-    app = create_app(load("http_sleep_steps").Predictor)
+@pytest.mark.parametrize(
+    ("model", "slots"),
+    [("http_sleep_steps", 1), ("http_async_sleep", 8)],
+    ids=["one slot, watched at once", "many slots, watched after a delay"],
+)
+async def test_leaving_client_cancels_prediction_and_frees_slot(
+    how: str, model: str, slots: int
+) -> None:
+    app = create_app(load(model).Predictor, concurrency=slots)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         assert await runtime.wait_setup(30) == "READY"
@@ -70,5 +77,6 @@ async def test_leaving_client_cancels_prediction_and_frees_slot(how: str) -> Non
         assert prediction.status == "canceled"
         assert runtime.status == "READY"
         assert runtime.get("d1") is None
+        assert not [task for task in asyncio.all_tasks() if "_cancel_on_disconnect" in repr(task)]
         result = await runtime.predict({"seconds": 0})
         assert result["status"] == "succeeded"
