@@ -130,6 +130,17 @@ def _client(base_url: str, timeout_s: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, timeout=timeout_s, trust_env=False)
 
 
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    """An HTTP/1.1 response's status code and headers (names lower-cased)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(
+        (name.strip().lower(), value.strip())
+        for name, _, value in (line.partition(":") for line in header_lines if line)
+    )
+    return int(status_line.split(" ", 2)[1]), headers
+
+
 class RawGet:
     """Keep-alive HTTP/1.1 GETs on one connection, with nearly no client-side cost.
 
@@ -169,13 +180,7 @@ class RawGet:
 
     async def _read_response(self) -> tuple[int, bytes]:
         assert self._reader is not None
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        status = int(status_line.split(" ", 2)[1])
-        headers = dict(
-            (name.strip().lower(), value.strip())
-            for name, _, value in (line.partition(":") for line in header_lines if line)
-        )
+        status, headers = await _read_head(self._reader)
         if "content-length" in headers:
             body = await self._reader.readexactly(int(headers["content-length"]))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -222,13 +227,7 @@ async def _sse_data_events(base_url: str, payload: dict[str, Any]) -> list[tuple
             ).encode()
             + body
         )
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        status = int(status_line.split(" ", 2)[1])
-        headers = dict(
-            (name.strip().lower(), value.strip())
-            for name, _, value in (line.partition(":") for line in header_lines if line)
-        )
+        status, headers = await _read_head(reader)
         if status != 200:
             raise RuntimeError(f"SSE request answered {status}: {await reader.read(300)!r}")
         chunked = headers.get("transfer-encoding", "").lower() == "chunked"
