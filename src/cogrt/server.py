@@ -160,6 +160,7 @@ async def _uvicorn(app: Starlette, sock: socket.socket, stop: asyncio.Event) -> 
     config = uvicorn.Config(
         AccessLog(app),
         http="httptools",
+        ws="none",  # Cog's API has no websockets; "auto" imports a websockets stack at start
         lifespan="on",
         log_config=None,
         access_log=False,  # AccessLog writes access lines, at a fraction of the cost

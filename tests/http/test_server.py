@@ -106,3 +106,22 @@ def test_500_abandoned_predictions_leave_every_slot_free(http: str) -> None:
         response = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
         print(f"\n[{http}] 500 abandoned: health READY, next prediction {response.status_code}")
         assert response.json()["status"] == "succeeded"
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http(http: str) -> None:
+    """Cog's API has no websockets: hypercorn refuses the handshake (403), uvicorn runs
+    without a websocket stack and answers the request as plain HTTP; both keep serving."""
+    headers = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }
+    with running(SLEEPY, http=http) as server:
+        server.wait_status("READY")
+        response = httpx.get(f"{server.url}/health-check", headers=headers, timeout=10)
+        prediction = httpx.post(
+            f"{server.url}/predictions", json={"input": {"seconds": 0}}, timeout=10
+        )
+    assert response.status_code == {"hypercorn": 403, "uvicorn": 200}[http]
+    assert prediction.json()["status"] == "succeeded"
