@@ -32,7 +32,7 @@ from cogrt.errors import PredictionNotFoundError
 from cogrt.runner.runtime import Runtime
 from cogrt.sdk import __version__ as cog_api_version
 from cogrt.sse import Streams
-from cogrt.submission import error_response, submit
+from cogrt.submission import error_response, json_response, runtime_of, submit
 
 __all__ = [
     "DEFAULT_GRACE_PERIOD",
@@ -183,22 +183,22 @@ async def root(request: Request) -> Response:
         "predictions_idempotent_url": "/predictions/{prediction_id}",
         "predictions_cancel_url": "/predictions/{prediction_id}/cancel",
     }
-    if _runtime(request).supports_training:
+    if runtime_of(request).supports_training:
         body["trainings_url"] = "/trainings"
         body["trainings_idempotent_url"] = "/trainings/{training_id}"
         body["trainings_cancel_url"] = "/trainings/{training_id}/cancel"
-    return _json(200, body)
+    return json_response(200, body)
 
 
 async def health_check(request: Request) -> Response:
     """Always 200: Cog's clients poll it with tools that only accept 2xx (§18.1)."""
-    return _json(200, await _runtime(request).health())
+    return json_response(200, await runtime_of(request).health())
 
 
 async def openapi(request: Request) -> Response:
-    document = _runtime(request).openapi_json
+    document = runtime_of(request).openapi_json
     if document is None:
-        return _json(503, {"error": "OpenAPI schema not available"})
+        return json_response(503, {"error": "OpenAPI schema not available"})
     return Response(document, 200, media_type="application/json")
 
 
@@ -221,20 +221,15 @@ async def put_training(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     """200 ``{}`` while in flight, 404 ``{}`` otherwise; repeats are harmless (§11.4)."""
     try:
-        _runtime(request).cancel(request.path_params["id"])
+        runtime_of(request).cancel(request.path_params["id"])
     except PredictionNotFoundError as exc:
         return error_response(exc)
-    return _json(200, {})
+    return json_response(200, {})
 
 
 async def shutdown(request: Request) -> Response:
     request_shutdown(request.app)
-    return _json(200, {})
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+    return json_response(200, {})
 
 
 _DIRECT: dict[tuple[str, str], Callable[[Request], Awaitable[Response]]] = {
@@ -243,10 +238,6 @@ _DIRECT: dict[tuple[str, str], Callable[[Request], Awaitable[Response]]] = {
 }
 """Routes ``CogApp`` serves without Starlette's stack; also in the routing table."""
 _INTERNAL_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
-
-
-def _json(status: int, body: Any) -> Response:
-    return Response(_encode(body), status, media_type="application/json")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -48,6 +48,7 @@ __all__ = [
     "json_response",
     "read_body",
     "request_mode",
+    "runtime_of",
     "submit",
 ]
 
@@ -93,7 +94,7 @@ _peek_id = msgspec.json.Decoder(_IdPeek).decode
 
 async def submit(request: Request, *, training: bool, path_id: str | None) -> Response:
     """POST and PUT for predictions and trainings, in the order of spec §11.2-§11.3."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     mode = request_mode(request)
     if training and mode == "sse":
         return json_response(406, _NO_SSE[True])
@@ -165,7 +166,7 @@ def _put_precheck(
         return json_response(
             422, {"detail": [{"loc": ["body", "id"], "msg": msg, "type": "value_error"}]}
         )
-    running = _runtime(request).get(path_id)
+    running = runtime_of(request).get(path_id)
     if running is None:
         return None
     return _existing(request, running, mode)
@@ -191,7 +192,7 @@ def _existing(request: Request, running: Prediction, mode: Mode) -> Response:
     """A request naming an in-flight id: SSE attaches to it, anything else gets 202 (§11.3)."""
     if mode != "sse":
         return _current(running)
-    if not _runtime(request).supports_streaming:
+    if not runtime_of(request).supports_streaming:
         return json_response(406, _NO_SSE[False])
     return _attach(request, running)
 
@@ -296,7 +297,8 @@ def request_mode(request: Request) -> Mode:
     return "sync"
 
 
-def _runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The ``Runtime`` of the app serving ``request``."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
