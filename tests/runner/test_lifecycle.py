@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -40,11 +41,31 @@ async def test_weights_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
         assert (await runtime.predict())["output"] == "str:https://example.invalid/w.tar"
 
 
-async def test_weights_from_local_folder(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+async def test_weights_file_in_model_folder_is_not_passed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``cog train`` leaves a ``weights`` file in the model folder; Cog never passes it."""
     monkeypatch.delenv("COG_WEIGHTS", raising=False)
-    (tmp_path / "weights").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "weights").write_bytes(b"trained")
     async with running(load("weights").Predictor, workdir=tmp_path) as runtime:
-        assert (await runtime.predict())["output"] == f"Path:{tmp_path / 'weights'}"
+        assert (await runtime.predict())["output"] == "NoneType:None"
+
+
+async def test_weights_from_environment_beat_a_weights_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COG_WEIGHTS", "https://example.invalid/w.tar")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "weights").write_bytes(b"trained")
+    async with running(load("weights").Predictor, workdir=tmp_path) as runtime:
+        assert (await runtime.predict())["output"] == "str:https://example.invalid/w.tar"
+
+
+async def test_empty_weights_variable_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COG_WEIGHTS", "")
+    async with running(load("weights").Predictor) as runtime:
+        assert (await runtime.predict())["output"] == "NoneType:None"
 
 
 async def test_weights_none_without_source(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

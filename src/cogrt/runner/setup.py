@@ -212,7 +212,7 @@ class TargetLoader:
             return
         kwargs: dict[str, Any] = {}
         if "weights" in inspect.signature(setup).parameters:
-            kwargs["weights"] = weights_argument(os.environ, self._workdir)
+            kwargs["weights"] = weights_argument(os.environ)
         if inspect.iscoroutinefunction(setup):
             if log is not None:
                 logs.routing.context.set(log)  # this runs as its own task: its own context

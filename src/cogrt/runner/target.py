@@ -8,8 +8,7 @@ path only ever reads these.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
 
 from cogrt.errors import PredictorDefinitionError
 from cogrt.loader import LoadedPredictor
@@ -48,12 +47,11 @@ def resolve_slots(signature: Signature, *, env_max: int | None, yaml_max: int | 
     return max(slots, 1)
 
 
-def weights_argument(environ: dict[str, str] | Any, cwd: Path) -> Any:
-    """``COG_WEIGHTS`` as a string, else ``./weights`` as a Path if it exists, else None."""
-    from cogrt.sdk.types import Path as CogPath
+def weights_argument(environ: Mapping[str, str]) -> str | None:
+    """The ``weights`` argument of ``setup()``: ``COG_WEIGHTS`` as a plain string, else None.
 
-    value = environ.get("COG_WEIGHTS")
-    if value:
-        return value
-    local = cwd / "weights"
-    return CogPath(local) if local.exists() else None
+    As Cog 0.17+ does (``extract_setup_weights``): no URL-to-Path conversion,
+    and no ``./weights`` fallback, since ``cog train`` writes a file of that
+    name into the model folder and models expecting a URL then fail setup.
+    """
+    return environ.get("COG_WEIGHTS") or None
