@@ -215,8 +215,15 @@ class Prediction:
     # -- the record -----------------------------------------------------------------
 
     def output(self) -> Any:
-        if self._final is not _NO_OUTPUT and self.status == "succeeded":
-            return self._final
+        """The ``output`` field: the returned value, or the list of yielded chunks.
+
+        A succeeded prediction without a returned value streamed its output
+        (``set_result`` is the only other way to succeed), so even an
+        iterator that yielded nothing is a list, ``[]``, as in Cog. Before
+        the end, or after a failure or cancel, no chunks is ``null``.
+        """
+        if self.status == "succeeded":
+            return self._final if self._final is not _NO_OUTPUT else list(self._chunks)
         return list(self._chunks) if self._chunks else None
 
     def snapshot(self) -> dict[str, Any]:
