@@ -7,8 +7,8 @@ path only ever reads these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from cogrt.errors import PredictorDefinitionError
 from cogrt.loader import LoadedPredictor
