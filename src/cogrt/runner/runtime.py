@@ -15,6 +15,7 @@ reads its answer and sends the next request is never refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import traceback
@@ -125,14 +126,16 @@ class Runtime:
 
     async def drain(self, timeout: float) -> None:
         """Let in-flight predictions finish within ``timeout``, then cancel the rest."""
-        pending = [p.wait() for p in self._inflight.values()]
-        if pending and timeout > 0:
-            await asyncio.wait([asyncio.ensure_future(w) for w in pending], timeout=timeout)
+        if timeout > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._all_done(), timeout)
         for prediction in list(self._inflight.values()):
             prediction.cancel()
-        remaining = [asyncio.ensure_future(p.wait()) for p in self._inflight.values()]
-        if remaining:
-            await asyncio.wait(remaining)
+        await self._all_done()
+
+    async def _all_done(self) -> None:
+        """Wait for every prediction in flight now (gather cancels its waits if cancelled)."""
+        await asyncio.gather(*(p.wait() for p in list(self._inflight.values())))
 
     async def wait_setup(self, timeout: float | None = None) -> str:
         """Wait until setup has finished (either way) and return the health status."""
