@@ -13,7 +13,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from cogrt.errors import PredictorDefinitionError, PredictorLoadError
+from cogrt.runner.tracebacks import format_user_exception
 
 __all__ = ["LoadedPredictor", "instantiate", "load_module", "load_object", "resolve"]
 
@@ -60,7 +60,7 @@ def load_module(path: str | os.PathLike[str]) -> ModuleType:
             spec.loader.exec_module(module)
     except BaseException as exc:
         sys.modules.pop(name, None)
-        detail = "".join(traceback.format_exception(exc))
+        detail = format_user_exception(exc).rstrip()
         raise PredictorLoadError(f"failed to import {file}:\n{detail}") from exc
     return module
 
@@ -122,9 +122,8 @@ def instantiate(target: Any, ref: str, mode: Mode = "predict") -> LoadedPredicto
         try:
             instance = target()
         except Exception as exc:
-            raise PredictorLoadError(
-                f"{target.__name__}() failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            detail = format_user_exception(exc).rstrip()
+            raise PredictorLoadError(f"{target.__name__}() failed:\n{detail}") from exc
         setup = getattr(instance, "setup", None)
         healthcheck = getattr(instance, "healthcheck", None)
         return LoadedPredictor(

@@ -96,13 +96,13 @@ async def test_sys_exit_in_setup_fails_setup_not_the_process() -> None:
 async def test_setup_timeout() -> None:
     module = load("setup_gated")
     settings = Settings(setup_timeout=0.2)
-    try:
-        async with running(module.Predictor, settings=settings) as runtime:
+    async with running(module.Predictor, settings=settings) as runtime:
+        try:
             health = await runtime.health()
             assert health["status"] == "SETUP_FAILED"
             assert "timed out" in health["setup"]["logs"]
-    finally:
-        module.GATE.set()
+        finally:
+            module.GATE.set()  # frees the worker thread, which the runtime joins on exit
 
 
 async def test_starting_until_setup_finishes() -> None:

@@ -20,7 +20,6 @@ import inspect
 import os
 import shutil
 import tempfile
-import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from cogrt.files import download_inputs, file_to_data_uri
 from cogrt.runner.logs import routing
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target
+from cogrt.runner.tracebacks import describe, format_user_exception
 from cogrt.runner.worker_thread import Outcome, WorkerThread
 from cogrt.schema.arguments import DownloadKey
 from cogrt.schema.inputs import build_arguments, download_targets
@@ -116,8 +116,8 @@ class Execution:
             if prediction.cancel_requested:
                 prediction.finish("canceled")
             else:
-                prediction.append_log("".join(traceback.format_exception(exc)))
-                prediction.finish("failed", _describe(exc))
+                prediction.append_log(format_user_exception(exc))
+                prediction.finish("failed", describe(exc))
         else:
             if prediction.cancel_requested and self.target.is_async:
                 prediction.finish("canceled")
@@ -256,9 +256,3 @@ def _call_sync(
 
 def _is_sequence(value: Any) -> bool:
     return isinstance(value, (list, tuple))
-
-
-def _describe(exc: BaseException) -> str:
-    message = str(exc)
-    name = type(exc).__name__
-    return f"{name}: {message}" if message else name

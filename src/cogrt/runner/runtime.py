@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import platform
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,6 +39,7 @@ from cogrt.runner.execution import Execution
 from cogrt.runner.health import UserHealthcheck
 from cogrt.runner.prediction import Prediction, new_prediction_id, utc_now
 from cogrt.runner.setup import TargetLoader
+from cogrt.runner.tracebacks import describe, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
 from cogrt.sdk import __version__ as cog_api_version
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = ["Runtime"]
+
+_log = logging.getLogger(__name__)
 
 Mode = Literal["predict", "train"]
 SetupStatus = Literal["starting", "succeeded", "failed"]
@@ -144,32 +147,56 @@ class Runtime:
         return self.status
 
     async def _run_setup(self) -> None:
+        """Load the model and run ``setup()``; a failure goes to the setup logs and stderr."""
         buffer = logs.LineBuffer(lambda _source, text: self._setup_logs.append(text))
         logs.routing.setup = buffer  # setup() on the worker thread
-        logs.routing.context.set(buffer)  # async setup(), on this task's context
+        token = logs.routing.context.set(buffer)  # async setup(), on this task's context
         try:
-            timeout = self.settings.setup_timeout
-            try:
-                await asyncio.wait_for(self._loader.load(), timeout)
-            except asyncio.TimeoutError:
-                buffer.flush_all()
-                self._setup_logs.append(f"Setup timed out after {timeout:g} seconds\n")
-                self._setup_status = "failed"
-                return
-            self._adopt_loaded()
+            failure = await self._set_up()
+        except asyncio.CancelledError:
+            self._setup_completed_at = utc_now()
+            raise
+        finally:
+            buffer.flush_all()
+            # Reset before logging: an error line must not land in the setup logs.
+            logs.routing.context.reset(token)
+            if logs.routing.setup is buffer:
+                logs.routing.setup = None
+        if failure is None:
             self._setup_status = "succeeded"
             self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
+        else:
+            log_line, setup_log = failure
+            _log.error("%s", log_line)
+            self._setup_logs.append(setup_log)
+            self._setup_status = "failed"
+        self._setup_completed_at = utc_now()
+
+    async def _set_up(self) -> tuple[str, str] | None:
+        """None once set up, else the failure's error-log text and its setup-log text."""
+        timeout = self.settings.setup_timeout
+        try:
+            error = await asyncio.wait_for(self._load(), timeout)
+        except asyncio.TimeoutError:  # wait_for's own: _load() returns the model's errors
+            message = f"Setup timed out after {timeout:g} seconds"
+            return f"{message} (COG_SETUP_TIMEOUT)", f"{message}\n"
+        if error is None:
+            return None
+        trace = format_user_exception(error)
+        summary = describe(error).split("\n", 1)[0]
+        return f"Setup failed: {summary}\n{trace.rstrip()}", trace
+
+    async def _load(self) -> BaseException | None:
+        """Load, set up and adopt the model; what it raised, returned, so a
+        ``TimeoutError`` of the model's own is not taken for the setup timeout."""
+        try:
+            await self._loader.load()
+            self._adopt_loaded()
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # SystemExit in setup() fails setup, not the server
-            buffer.flush_all()
-            self._setup_logs.append("".join(traceback.format_exception(exc)))
-            self._setup_status = "failed"
-        finally:
-            buffer.flush_all()
-            if logs.routing.setup is buffer:
-                logs.routing.setup = None
-            self._setup_completed_at = utc_now()
+            return exc
+        return None
 
     def _http_client(self) -> httpx.AsyncClient:
         """The client for input downloads and uploads, made on first use: httpx and

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
-import traceback
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from cogrt.loader import LoadedPredictor, resolve
 from cogrt.runner import logs
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target, resolve_slots, weights_argument
+from cogrt.runner.tracebacks import describe, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.document_io import derived_facts, dumps, read_document
 from cogrt.schema.inputs import InputModel
@@ -34,6 +35,8 @@ from cogrt.schema.signature import Signature, inspect_entry
 from cogrt.sdk import __version__ as cog_api_version
 
 __all__ = ["TargetLoader"]
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_FILE = Path(".cog") / "openapi_schema.json"
 
@@ -122,16 +125,15 @@ class TargetLoader:
             self._deferred_setup = asyncio.get_running_loop().create_task(
                 self._setup(loaded, prediction.log_buffer)
             )
+            self._deferred_setup.add_done_callback(_log_failure)
         try:
             await asyncio.shield(self._deferred_setup)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # SystemExit in setup() fails trainings, not the server
             prediction.log_buffer.flush_all()
-            prediction.append_log("".join(traceback.format_exception(exc)))
-            message = str(exc)
-            name = type(exc).__name__
-            prediction.finish("failed", f"{name}: {message}" if message else name)
+            prediction.append_log(format_user_exception(exc))
+            prediction.finish("failed", describe(exc))
             return False
         return True
 
@@ -220,6 +222,14 @@ class TargetLoader:
             return
         outcome = await self._worker.submit(_call_setup, setup, kwargs, log)
         outcome.unwrap()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """One error line for a training target's failed setup, however many trainings wait."""
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        summary = describe(error).split("\n", 1)[0]
+        _log.error("Training setup failed: %s\n%s", summary, format_user_exception(error).rstrip())
 
 
 def _call_setup(setup: Any, kwargs: dict[str, Any], log: logs.LineBuffer | None) -> None:

@@ -1,0 +1,3 @@
+"""Raises while the module imports: setup fails with this file's frame, once."""
+
+raise ValueError("cannot import this model")
