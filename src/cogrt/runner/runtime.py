@@ -39,7 +39,7 @@ from cogrt.runner.execution import Execution
 from cogrt.runner.health import UserHealthcheck
 from cogrt.runner.prediction import Prediction, new_prediction_id, utc_now
 from cogrt.runner.setup import TargetLoader
-from cogrt.runner.tracebacks import describe, format_user_exception
+from cogrt.runner.tracebacks import error_report, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
 from cogrt.sdk import __version__ as cog_api_version
@@ -183,8 +183,7 @@ class Runtime:
         if error is None:
             return None
         trace = format_user_exception(error)
-        summary = describe(error).split("\n", 1)[0]
-        return f"Setup failed: {summary}\n{trace.rstrip()}", trace
+        return error_report("Setup failed", error, trace), trace
 
     async def _load(self) -> BaseException | None:
         """Load, set up and adopt the model; what it raised, returned, so a

@@ -26,7 +26,7 @@ from cogrt.loader import LoadedPredictor, resolve
 from cogrt.runner import logs
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target, resolve_slots, weights_argument
-from cogrt.runner.tracebacks import describe, format_user_exception
+from cogrt.runner.tracebacks import describe, error_report, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.document_io import derived_facts, dumps, read_document
 from cogrt.schema.inputs import InputModel
@@ -228,8 +228,7 @@ def _log_failure(task: asyncio.Task[None]) -> None:
     """One error line for a training target's failed setup, however many trainings wait."""
     error = None if task.cancelled() else task.exception()
     if error is not None:
-        summary = describe(error).split("\n", 1)[0]
-        _log.error("Training setup failed: %s\n%s", summary, format_user_exception(error).rstrip())
+        _log.error("%s", error_report("Training setup failed", error))
 
 
 def _call_setup(setup: Any, kwargs: dict[str, Any], log: logs.LineBuffer | None) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from cogrt.errors import PredictorLoadError
 
-__all__ = ["describe", "format_user_exception"]
+__all__ = ["describe", "error_report", "format_user_exception"]
 
 
 def _folder(module_file: str) -> str:
@@ -65,6 +65,16 @@ def describe(exc: BaseException) -> str:
     message = str(exc)
     name = type(exc).__name__
     return f"{name}: {message}" if message else name
+
+
+def error_report(heading: str, exc: BaseException, trace: str | None = None) -> str:
+    """One error record's text: ``heading: Name: message`` (its first line), then the traceback.
+
+    ``trace`` is ``format_user_exception(exc)`` when the caller already has it.
+    """
+    summary = describe(exc).split("\n", 1)[0]
+    trace = format_user_exception(exc) if trace is None else trace
+    return f"{heading}: {summary}\n{trace.rstrip()}"
 
 
 def _internal(frame: traceback.FrameSummary) -> bool:
