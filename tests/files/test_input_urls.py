@@ -119,3 +119,17 @@ async def test_the_body_still_streams_as_it_is_read(peer: Peer) -> None:
         )
     assert result["status"] == "succeeded", result["error"]
     assert result["output"] == "t" * 10
+
+
+async def test_url_schemes_are_case_insensitive_downstream_too(peer: Peer) -> None:
+    """``HTTP://`` passes validation as a URL, so it must be fetched as one, never opened
+    as a local path; ``DATA:`` likewise (RFC 3986: schemes are case-insensitive)."""
+    module = load("records_calls")
+    peer.files["a.txt"] = b"upper "
+    async with running(module.Predictor) as runtime:
+        url = peer.base.replace("http://", "HTTP://") + "/files/a.txt"
+        result = await runtime.predict({"first": url, "second": "DATA:text/plain,case"})
+    assert result["status"] == "succeeded", result["error"]
+    assert result["output"] == "upper case"
+    [(first, second)] = module.CALLS
+    assert first.name.endswith("a.txt") and second.name.endswith("file.txt")

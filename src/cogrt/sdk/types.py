@@ -123,6 +123,8 @@ class URLFile(io.RawIOBase):
             self._open()
 
     def _open(self) -> Iterator[bytes]:
+        if self.closed:
+            raise ValueError(f"{self.name}: I/O operation on a closed file")
         import httpx
 
         headers = {"User-Agent": self._user_agent} if self._user_agent else {}
