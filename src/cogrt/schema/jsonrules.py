@@ -13,7 +13,7 @@ not numbers, ``2.0`` is not an integer (spec §6.3 allows rejecting it, and the
 msgspec path does), ``pattern`` is a search. One ``format`` is checked:
 ``uri`` marks a file input (``cog.Path``/``cog.File``), whose string must be
 an ``http(s)://`` URL or a ``data:`` URI, so an HTTP caller can never make a
-predictor open a file of the server (the issue-10 amendment of spec §8.4).
+predictor open a file of the server (spec §8.4 as amended: no server-local files).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ _REF = "#/components/schemas/"
 _ANY_OF = "the 'anyOf' keyword"
 _TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
 _FILE_URL = re.compile(FILE_URL_PATTERN)
+_FILE_URL_HINT = "send an http:// or https:// URL or a data: URI, not a path or another scheme"
+"""The end of the message refusing a file input: what to send instead."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ def rule_errors(rule: Rule, value: Any, path: str = "") -> Iterator[tuple[str, s
         if rule.pattern is not None and rule.pattern.search(value) is None:
             yield path, f'{render(value)} does not match "{rule.pattern.pattern}"'
         if rule.file_url and _FILE_URL.search(value) is None:
-            yield path, f"{render(value)} is not a file URL: {FILE_URL_HINT}"
+            yield path, f"{render(value)} is not a file URL: {_FILE_URL_HINT}"
     if isinstance(value, list) and rule.items is not None:
         for index, item in enumerate(value):
             yield from rule_errors(rule.items, item, f"{path}/{index}")
@@ -220,9 +222,6 @@ def rule_errors(rule: Rule, value: Any, path: str = "") -> Iterator[tuple[str, s
         next(rule_errors(option, value), None) is None for option in rule.any_of
     ):
         yield path, f"{render(value)} is not valid under any of the schemas listed in {_ANY_OF}"
-
-
-FILE_URL_HINT = "send an http:// or https:// URL or a data: URI, not a path or another scheme"
 
 
 def _chars(limit: int) -> str:
