@@ -32,7 +32,7 @@ from cogrt.schema.uris import (
     upload_result_url,
     upload_target_url,
 )
-from cogrt.sdk.types import Path
+from cogrt.sdk.types import Path, URLFile
 
 # -- data URIs -----------------------------------------------------------------
 
@@ -445,3 +445,32 @@ async def test_at_most_eight_downloads_run_at_once(server: ServerState, tmp_path
         result = await running
     assert len(result) == 12 and transport.started == 12
     assert server.max_active == files.MAX_PARALLEL_DOWNLOADS
+
+
+# -- File inputs from URLs -------------------------------------------------------
+
+
+def test_url_file_connect_checks_the_status_then_streams(server: ServerState) -> None:
+    """``connect`` is what the runtime calls before ``predict()``: status first, body on read."""
+    good = URLFile(f"{server.base}/files/a.txt?sig=1", user_agent="cogrt-test/3")
+    missing = URLFile(f"{server.base}/nowhere", user_agent="cogrt-test/3")
+    try:
+        good.connect()
+        good.connect()  # a second call sends nothing
+        assert server.user_agents == ["cogrt-test/3"]
+        assert (good.name, good.read()) == ("a.txt", b"content of /files/a.txt")
+        with pytest.raises(httpx.HTTPStatusError):
+            missing.connect()
+    finally:
+        good.close()
+        missing.close()
+    assert good.closed and missing.closed
+
+
+def test_a_url_file_closed_before_it_connects_refuses_to(server: ServerState) -> None:
+    """A canceled prediction closes its files while a thread may still be connecting."""
+    file = URLFile(f"{server.base}/files/a.txt")
+    file.close()
+    with pytest.raises(ValueError, match="closed file"):
+        file.connect()
+    assert server.user_agents == []  # nothing was sent

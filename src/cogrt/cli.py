@@ -180,7 +180,11 @@ def _run_predict(project: Project, pairs: list[str]) -> int:
 
 
 async def _predict(project: Project, pairs: list[str]) -> int:
-    """One in-process prediction; the prediction object is printed as compact JSON."""
+    """One in-process prediction; the prediction object is printed as compact JSON.
+
+    File inputs may be local paths (``-i image=@photo.png``): the caller is the
+    machine's own user, unlike an HTTP client, which must send URLs.
+    """
     from cogrt.runner.runtime import Runtime
 
     async with Runtime(project.predictor, **project.runtime_kwargs()) as runtime:
@@ -192,7 +196,7 @@ async def _predict(project: Project, pairs: list[str]) -> int:
         training = project.mode == "train"
         body = msgspec.json.encode({"input": _inputs(pairs, runtime.openapi_json)})
         try:
-            request = runtime.decode_request(body, training=training)
+            request = runtime.decode_request(body, training=training, local_paths=True)
             prediction = runtime.start(request, training=training)
         except RequestError as exc:
             print(f"cogrt: invalid input: {exc}", file=sys.__stderr__)

@@ -1,4 +1,4 @@
-"""File IO around a prediction: fetching Path inputs, inlining file outputs.
+"""File IO around a prediction: fetching Path inputs, opening File inputs, inlining outputs.
 
 The decisions (which values to fetch, what a file is called, its MIME type)
 are pure and live in :mod:`cogrt.schema.arguments` and
@@ -15,7 +15,7 @@ import binascii
 import io
 import os
 import tempfile
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from pathlib import Path as FsPath
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -24,12 +24,13 @@ from cogrt.schema.arguments import DownloadKey
 from cogrt.schema.uris import (
     data_uri_filename,
     filename_for_url,
+    is_data_uri,
     mime_type_for,
     output_filename,
     parse_data_uri,
     without_query,
 )
-from cogrt.sdk.types import Path
+from cogrt.sdk.types import Path, URLFile
 
 if TYPE_CHECKING:  # httpx loads with the first download: start-up never needs it
     import httpx
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_PARALLEL_DOWNLOADS",
     "MAX_REDIRECTS",
     "TooManyRedirects",
+    "connect_file_inputs",
     "download_inputs",
     "file_to_data_uri",
     "gather_or_cancel",
@@ -80,13 +82,64 @@ async def download_inputs(
 
     async def fetch(name: str, url: str) -> Path:
         async with gate:
-            if url.startswith("data:"):
+            if is_data_uri(url):
                 return await _write_data_uri(name, url, directory, max_bytes)
             return await _download(client, name, url, directory, headers, max_bytes)
 
     keys = [(name, index) for name, index, _ in targets]
     paths = await gather_or_cancel([fetch(name, url) for name, _, url in targets])
     return dict(zip(keys, paths, strict=True))
+
+
+async def connect_file_inputs(file_inputs: Sequence[str], arguments: Mapping[str, Any]) -> None:
+    """Send the GET of every ``cog.File`` argument that streams from a URL, before ``predict``.
+
+    ``file_inputs`` names the File inputs (``Signature.file_inputs``; empty for
+    nearly every model, which then pays one check). As in Cog 0.23.1, a URL
+    that cannot be reached or answers non-2xx fails the prediction with
+    ``InputDownloadError`` naming the input, before user code runs; the
+    bodies still stream when the predictor reads them. The GETs are blocking
+    (the file is read from the worker thread), so each is sent in a thread, at
+    most ``MAX_PARALLEL_DOWNLOADS`` at once. On failure or cancel every one of
+    the files is closed.
+    """
+    if not file_inputs:
+        return
+    pending = [
+        (name, file)
+        for name in file_inputs
+        for file in _as_list(arguments.get(name))
+        if isinstance(file, URLFile)
+    ]
+    gate = asyncio.Semaphore(MAX_PARALLEL_DOWNLOADS)
+
+    async def connect(name: str, file: URLFile) -> None:
+        import httpx
+
+        async with gate:
+            try:
+                await asyncio.to_thread(file.connect)
+            except httpx.HTTPStatusError as exc:
+                response = exc.response
+                reason = f"{response.status_code} {response.reason_phrase}".strip()
+                shown = without_query(str(response.request.url))
+                raise InputDownloadError(name, f"GET {shown} returned {reason}") from exc
+            except httpx.HTTPError as exc:
+                detail = str(exc) or type(exc).__name__
+                raise InputDownloadError(
+                    name, f"failed to download {without_query(file.url)}: {detail}"
+                ) from exc
+
+    try:
+        await gather_or_cancel([connect(name, file) for name, file in pending])
+    except BaseException:
+        for _, file in pending:
+            file.close()
+        raise
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 async def gather_or_cancel(jobs: Sequence[Awaitable[T]]) -> list[T]:

@@ -158,7 +158,7 @@ def _put_precheck(
         body_id = _peek_id(body or b"{}").id
     except msgspec.ValidationError:
         body_id = None  # not an object: decode_request reports it with its location
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise malformed(exc) from exc
     if body_id is not None and body_id != path_id:
         noun = "training" if training else "prediction"

@@ -47,6 +47,8 @@ class Peer:
     """GET /files/<name> serves these."""
     uploads: list[Upload] = field(default_factory=list)
     gets: list[str] = field(default_factory=list)
+    user_agents: list[str | None] = field(default_factory=list)
+    """The ``User-Agent`` of every GET, in arrival order."""
     fail: dict[str, int] = field(default_factory=dict)
     """PUT of a file name listed here is answered with that status."""
     hold: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -74,6 +76,10 @@ class Peer:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        if scope["method"] == "GET":
+            headers = dict(scope["headers"])
+            agent = headers.get(b"user-agent")
+            self.user_agents.append(None if agent is None else agent.decode())
         if scope["method"] == "PUT":
             await self._put(scope, receive, send)
         elif path.startswith("/files/"):

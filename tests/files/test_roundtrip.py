@@ -100,7 +100,9 @@ async def test_a_large_data_uri_output_does_not_stall_the_loop(
     try:
         async with running(module.Predictor) as runtime:
             prediction = runtime.start(
-                runtime.decode_request(b'{"input":{"doc":"%s"}}' % str(source).encode())
+                runtime.decode_request(
+                    b'{"input":{"doc":"%s"}}' % str(source).encode(), local_paths=True
+                )
             )
 
             async def tick() -> None:

@@ -91,6 +91,21 @@ def test_predict_runs_one_prediction(
     assert msgspec.json.decode(out)["output"] == "42"
 
 
+def test_predict_reads_a_local_file_given_with_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The one-shot CLI runs for the machine's own user: ``-i image=@file`` names a local
+    file (HTTP callers must send a URL), relative to the working directory or absolute."""
+    (tmp_path / "photo.png").write_bytes(b"not really a png")
+    monkeypatch.chdir(tmp_path)
+    ref = f"{PREDICTORS.parent.parent / 'predictors' / 'path_input_accept.py'}:Predictor"
+    for given in ("@photo.png", f"@{tmp_path / 'photo.png'}"):
+        assert main(["predict", ref, "-i", f"image={given}"]) == 0
+        prediction = msgspec.json.decode(capfd.readouterr().out.strip().splitlines()[-1])
+        assert prediction["status"] == "succeeded", prediction["error"]
+        assert prediction["output"] == "data:image/png;base64,bm90IHJlYWxseSBhIHBuZw=="
+
+
 def test_cog_server_http_module_runs_the_cli() -> None:
     env = {**os.environ, "COG_PREDICT_TYPE_STUB": "http_echo.py:Predictor"}
     done = subprocess.run(

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cogrt.errors import CancelationException
-from cogrt.files import download_inputs, file_to_data_uri
+from cogrt.files import connect_file_inputs, download_inputs, file_to_data_uri
 from cogrt.runner.logs import routing
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target
@@ -102,7 +102,8 @@ class Execution:
                     user_agent=self._user_agent,
                     max_bytes=MAX_DOWNLOAD_BYTES,
                 )
-            kwargs = build_arguments(signature, validated, downloaded)
+            kwargs = build_arguments(signature, validated, downloaded, user_agent=self._user_agent)
+            await connect_file_inputs(signature.file_inputs, kwargs)
             prediction.mark_started()
             if self.target.is_async:
                 await self._run_async(prediction, kwargs)

@@ -277,9 +277,16 @@ class Runtime:
             raise NotReadyError(self.status)
         return execution
 
-    def decode_request(self, body: bytes, *, training: bool = False) -> Any:
-        """Parse and validate a request body; see ``InputModel.decode_request``."""
-        return self._execution(training).target.inputs.decode_request(body)
+    def decode_request(
+        self, body: bytes, *, training: bool = False, local_paths: bool = False
+    ) -> Any:
+        """Parse and validate a request body; see ``InputModel.decode_request``.
+
+        ``local_paths`` lets file inputs name local files: only the one-shot
+        CLI, run by the machine's own user, passes it; the HTTP app never does.
+        """
+        inputs = self._execution(training).target.inputs
+        return inputs.decode_request(body, local_paths=local_paths)
 
     def start(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 
 from cogrt.errors import InputDownloadError
 from cogrt.schema.signature import InputField, Signature
-from cogrt.schema.uris import is_remote, parse_data_uri
+from cogrt.schema.uris import is_data_uri, is_remote, parse_data_uri
 from cogrt.sdk.types import Path, Secret, URLFile
 
 __all__ = ["SECRET_MASK", "DownloadKey", "build_arguments", "download_targets", "recorded_input"]
@@ -113,6 +113,8 @@ def _one(
         return Secret(value)
     if kind == "path":
         if not is_remote(value):
+            # Only the trusted CLI's input, or the model's own default, gets
+            # here: a request's file inputs were validated as URLs.
             return Path(value)
         local = downloaded.get((field.name, index))
         if local is None:
@@ -123,12 +125,12 @@ def _one(
 
 def _file(name: str, value: str, user_agent: str | None) -> io.IOBase:
     """A ``cog.File`` input: in-memory for ``data:``, lazily streamed for ``http(s)``."""
-    if value.startswith("data:"):
+    if is_data_uri(value):
         try:
             return io.BytesIO(parse_data_uri(value).data)
         except ValueError as exc:
             raise InputDownloadError(name, str(exc)) from exc
-    if value.startswith(("http://", "https://")):
+    if is_remote(value):
         return URLFile(value, user_agent=user_agent)
     scheme = value.partition(":")[0] if ":" in value else ""
     raise InputDownloadError(

@@ -9,10 +9,17 @@ re-reads the body as plain JSON and walks every field to collect *all* errors
 with Cog's messages (:mod:`cogrt.schema.jsonrules`). Unknown input keys also
 take the slow path (the Struct forbids them) so they can be logged when
 stripped.
+
+File inputs (``format: uri``) accept only ``http(s)://`` URLs and ``data:``
+URIs; the check is a regex msgspec runs in C, so models without file inputs
+pay nothing and those with them almost nothing. Only the trusted one-shot CLI
+asks for local paths (``decode_request(..., local_paths=True)``), which
+decodes with a twin model compiled without that check on first use.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,16 +70,20 @@ class InputModel:
         components: Mapping[str, Any],
         *,
         passthrough: bool = False,
+        local_paths: bool = False,
     ) -> None:
         """Compile ``schema`` (an object schema); ``$ref`` targets come from ``components``.
 
         ``passthrough`` keeps undeclared keys (predictors taking ``**kwargs``).
+        ``local_paths`` lets file inputs be local paths: for the trusted CLI
+        only, never for a request that came over the network.
         """
+        self._source = (schema, components)
         required = set(schema.get("required") or ())
         props: list[_Property] = []
         fields: list[tuple[Any, ...]] = []
         for index, (name, prop) in enumerate((schema.get("properties") or {}).items()):
-            rule = rule_from_schema(prop, components)
+            rule = rule_from_schema(prop, components, local_paths=local_paths)
             typ = msgspec_type(rule)
             attr = f"f{index}"
             is_required = name in required
@@ -87,6 +98,7 @@ class InputModel:
         self._props = tuple(props)
         self._names = frozenset(self.properties)
         self._manual = tuple(p for p in props if p.manual)
+        self._checks_file_urls = any(p.rule.has_file_url for p in props)
         self._struct: type[msgspec.Struct] = msgspec.defstruct(
             "Input",
             fields,
@@ -108,20 +120,24 @@ class InputModel:
             raise ValueError(f"the OpenAPI document has no components.schemas.{component}")
         return cls(schema, components, passthrough=passthrough)
 
-    def decode_request(self, body: bytes) -> PredictionRequest:
+    def decode_request(self, body: bytes, *, local_paths: bool = False) -> PredictionRequest:
         """Parse a request body (spec §8.1) and validate its input (§8.2).
 
-        Raises ``MalformedRequestError`` for a body that is not JSON,
-        ``InputValidationError`` when only the input is wrong, and
-        ``RequestError`` when the envelope is (its detail lists input errors too).
+        Raises ``MalformedRequestError`` for a body that is not JSON (or
+        nests too deeply to decode), ``InputValidationError`` when only the
+        input is wrong, and ``RequestError`` when the envelope is (its detail
+        lists input errors too). ``local_paths=True`` accepts local paths for
+        file inputs; only the trusted one-shot CLI passes it.
         """
+        if local_paths and self._checks_file_urls:
+            return self._trusting.decode_request(body)
         if not body or body.isspace():
             body = b"{}"
         try:
             envelope: Any = self._decoder.decode(body)
         except msgspec.ValidationError:
             return self._decode_slowly(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise malformed(exc) from exc
         if envelope.input is None or self.passthrough:
             validated, errors = self._check_input(envelope.input)
@@ -138,6 +154,12 @@ class InputModel:
             webhook_events_filter=ALL_EVENTS if events is None else frozenset(events),
             created_at=envelope.created_at,
         )
+
+    @functools.cached_property
+    def _trusting(self) -> InputModel:
+        """This model without the file-URL check, compiled on first use (by the CLI)."""
+        schema, components = self._source
+        return InputModel(schema, components, passthrough=self.passthrough, local_paths=True)
 
     def validate_input(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Validate an input object given in-process (``Runtime.predict(input=...)``).
@@ -216,7 +238,7 @@ class InputModel:
     def _decode_slowly(self, body: bytes) -> PredictionRequest:
         try:
             data = msgspec.json.decode(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise malformed(exc) from exc
         if not isinstance(data, dict):
             raise RequestError(

@@ -8,9 +8,12 @@ the JSON-schema validator Cog's runtime uses (Rust ``jsonschema``, e.g.
 ``"abc" is not of type "integer"``, ``null is not of type "string"``), so
 clients written against Cog read the same text.
 
-Semantics follow spec §8.2: ``nullable`` and ``format`` are annotations only,
-booleans are not numbers, ``2.0`` is not an integer (spec §6.3 allows
-rejecting it, and the msgspec path does), ``pattern`` is a search.
+Semantics follow spec §8.2: ``nullable`` is an annotation only, booleans are
+not numbers, ``2.0`` is not an integer (spec §6.3 allows rejecting it, and the
+msgspec path does), ``pattern`` is a search. One ``format`` is checked:
+``uri`` marks a file input (``cog.Path``/``cog.File``), whose string must be
+an ``http(s)://`` URL or a ``data:`` URI, so an HTTP caller can never make a
+predictor open a file of the server (spec §8.4 as amended: no server-local files).
 """
 
 from __future__ import annotations
@@ -22,11 +25,16 @@ from typing import Any
 
 import msgspec
 
+from cogrt.schema.uris import FILE_URL_PATTERN
+
 __all__ = ["Rule", "has_type", "render", "rule_errors", "rule_from_schema", "same_value"]
 
 _REF = "#/components/schemas/"
 _ANY_OF = "the 'anyOf' keyword"
 _TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
+_FILE_URL = re.compile(FILE_URL_PATTERN)
+_FILE_URL_HINT = "send an http:// or https:// URL or a data: URI, not a path or another scheme"
+"""The end of the message refusing a file input: what to send instead."""
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,27 @@ class Rule:
     pattern: re.Pattern[str] | None = None
     items: Rule | None = None
     any_of: tuple[Rule, ...] | None = None
+    file_url: bool = False
+    """A string must be an http(s) URL or a data URI (``format: uri``, a file input)."""
+
+    @property
+    def has_file_url(self) -> bool:
+        """Whether this rule, or one nested in it, checks file URLs."""
+        return (
+            self.file_url
+            or (self.items is not None and self.items.has_file_url)
+            or any(option.has_file_url for option in self.any_of or ())
+        )
 
 
-def rule_from_schema(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Rule:
+def rule_from_schema(
+    schema: Mapping[str, Any], components: Mapping[str, Any], *, local_paths: bool = False
+) -> Rule:
     """Compile one property schema, resolving ``$ref``/``allOf`` against ``components``.
 
     Unknown keywords are ignored rather than rejected: a document written by a
     newer ``cog build`` must still load, validating what cogrt understands.
+    ``local_paths`` leaves ``format: uri`` unchecked, for the trusted CLI only.
     """
     merged = _resolve(schema, components, depth=0)
     declared = merged.get("type")
@@ -66,12 +88,21 @@ def rule_from_schema(schema: Mapping[str, Any], components: Mapping[str, Any]) -
         min_length=_count(merged.get("minLength")),
         max_length=_count(merged.get("maxLength")),
         pattern=_compile(merged.get("pattern")),
-        items=rule_from_schema(items, components) if isinstance(items, Mapping) else None,
+        items=(
+            rule_from_schema(items, components, local_paths=local_paths)
+            if isinstance(items, Mapping)
+            else None
+        ),
         any_of=(
-            tuple(rule_from_schema(s, components) for s in any_of if isinstance(s, Mapping))
+            tuple(
+                rule_from_schema(s, components, local_paths=local_paths)
+                for s in any_of
+                if isinstance(s, Mapping)
+            )
             if isinstance(any_of, list)
             else None
         ),
+        file_url=merged.get("format") == "uri" and not local_paths,
     )
 
 
@@ -182,6 +213,8 @@ def rule_errors(rule: Rule, value: Any, path: str = "") -> Iterator[tuple[str, s
             yield path, f"{render(value)} is longer than {_chars(rule.max_length)}"
         if rule.pattern is not None and rule.pattern.search(value) is None:
             yield path, f'{render(value)} does not match "{rule.pattern.pattern}"'
+        if rule.file_url and _FILE_URL.search(value) is None:
+            yield path, f"{render(value)} is not a file URL: {_FILE_URL_HINT}"
     if isinstance(value, list) and rule.items is not None:
         for index, item in enumerate(value):
             yield from rule_errors(rule.items, item, f"{path}/{index}")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from cogrt.schema.jsonrules import Rule
+from cogrt.schema.uris import FILE_URL_PATTERN
 
 __all__ = ["field_error", "field_error_from_msgspec", "msgspec_type"]
 
@@ -56,11 +58,14 @@ def _single(rule: Rule, name: str) -> Any | None:
         exact = wanted is not None and all(type(v) is wanted for v in rule.enum)
         return Literal[tuple(rule.enum)] if exact else None
     if name == "string":
+        if rule.file_url and rule.pattern is not None:
+            return None  # msgspec takes one pattern; the rules check both
+        pattern = FILE_URL_PATTERN if rule.file_url else rule.pattern
         return _constrained(
             str,
             min_length=rule.min_length,
             max_length=rule.max_length,
-            pattern=rule.pattern.pattern if rule.pattern is not None else None,
+            pattern=pattern.pattern if isinstance(pattern, re.Pattern) else pattern,
         )
     if name == "integer":
         return _constrained(int, ge=rule.minimum, le=rule.maximum)

@@ -3,12 +3,18 @@
 The envelope is the same for every predictor; only the type of ``input``
 differs, so :func:`envelope_type` builds the msgspec Struct around a given
 input type once per predictor.
+
+A ``webhook`` must be an ``http(s)://`` URL (case-insensitive scheme, a host
+after it) or empty (no webhooks): anything else is a 422 up front rather than
+a delivery that can only fail later. msgspec checks it with a regex on the
+valid path; :func:`envelope_errors` words the refusal.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -29,6 +35,10 @@ EVENTS: tuple[str, ...] = ("start", "output", "logs", "completed")
 ALL_EVENTS: frozenset[str] = frozenset(EVENTS)
 """The webhook events sent when a request names none."""
 _STRING_FIELDS = ("id", "webhook", "created_at", "output_file_prefix")
+WEBHOOK_PATTERN = r"^(?:$|(?i:https?://[^/?#\s]))"
+"""An http(s) URL with a host, or ``""`` (no webhooks, as before)."""
+_WEBHOOK = re.compile(WEBHOOK_PATTERN)
+_WebhookURL = Annotated[str, msgspec.Meta(pattern=WEBHOOK_PATTERN)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +64,7 @@ def envelope_type(input_type: Any) -> type[msgspec.Struct]:
             ("id", str | None, None),
             ("input", input_type | None, None),
             ("context", dict[str, str] | None, None),
-            ("webhook", str | None, None),
+            ("webhook", _WebhookURL | None, None),
             ("webhook_events_filter", list[Event] | None, None),
             ("created_at", str | None, None),
             ("output_file_prefix", str | None, None),
@@ -78,6 +88,9 @@ def envelope_errors(data: dict[str, Any]) -> list[dict[str, Any]]:
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             add([key], f'{render(value)} is not of type "string"')
+    webhook = data.get("webhook")
+    if isinstance(webhook, str) and _WEBHOOK.search(webhook) is None:
+        add(["webhook"], f"{render(webhook)} is not an http:// or https:// URL")
     context = data.get("context")
     if context is not None and not isinstance(context, dict):
         add(["context"], f'{render(context)} is not of type "object"')
@@ -99,5 +112,13 @@ def envelope_errors(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def malformed(exc: Exception) -> MalformedRequestError:
-    """The 400 error for a body that is not JSON (Cog's wording)."""
+    """The 400 error for a body that is not JSON (Cog's wording).
+
+    A ``RecursionError`` is JSON nested deeper than the decoder goes (e.g.
+    100 000 ``[``): unparsable too, and said so plainly.
+    """
+    if isinstance(exc, RecursionError):
+        return MalformedRequestError(
+            "Failed to parse the request body as JSON: it is nested too deeply"
+        )
     return MalformedRequestError(f"Failed to parse the request body as JSON: {exc}")

@@ -93,6 +93,15 @@ class Signature:
     passthrough: bool = False
     warnings: tuple[str, ...] = field(default=())
 
+    @functools.cached_property
+    def file_inputs(self) -> tuple[str, ...]:
+        """The names of ``cog.File`` inputs (lists included), in declaration order.
+
+        Cached: the runtime asks it of every prediction, and nearly always
+        gets ``()``.
+        """
+        return tuple(f.name for f in self.inputs if f.file_kind == "file")
+
 
 def inspect_entry(fn: Callable[..., Any], *, legacy_none_defaults: bool = False) -> Signature:
     """Describe ``fn`` (a bound method or function); raise on Cog definition errors."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import pathlib
+import threading
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -76,18 +77,22 @@ class File(io.IOBase):
 
 
 class URLFile(io.RawIOBase):
-    """A read-only file whose bytes come from a streaming GET on first read.
+    """A read-only file whose bytes come from a streaming GET.
 
-    Opening the connection lazily means a predictor that never reads its
+    The runtime calls :meth:`connect` before ``predict()`` runs, so a URL that
+    cannot be reached or answers non-2xx fails the prediction up front (as in
+    Cog); the body is still read lazily, so a predictor that never reads its
     ``File`` input never pays for the download.
     """
 
     def __init__(self, url: str, *, user_agent: str | None = None) -> None:
         super().__init__()
+        self._lock = threading.Lock()
         self.url = url
         self.name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "file"
         self._user_agent = user_agent
         self._body: Iterator[bytes] | None = None
+        self._client: Any = None
         self._response: Any = None
         self._buffer = b""
 
@@ -106,22 +111,54 @@ class URLFile(io.RawIOBase):
         self._buffer = self._buffer[size:]
         return size
 
-    def _chunks(self) -> Iterator[bytes]:
-        if self._body is None:
-            import httpx
+    def connect(self) -> None:
+        """Send the GET now and check its status; the body streams as it is read.
 
-            headers = {"User-Agent": self._user_agent} if self._user_agent else {}
-            client = httpx.Client(follow_redirects=True, timeout=10.0, headers=headers)
-            request = client.build_request("GET", self.url)
-            self._response = client.send(request, stream=True)
-            self._response.raise_for_status()
-            self._body = self._response.iter_bytes()
-        return self._body
+        Blocking (the runtime calls it in a thread); a second call does
+        nothing. Raises ``httpx.HTTPStatusError`` for a non-2xx answer and
+        another ``httpx.HTTPError`` when the URL cannot be reached; a file
+        closed meanwhile (a canceled prediction) drops the response at once.
+        """
+        if self._body is None:
+            self._open()
+
+    def _open(self) -> Iterator[bytes]:
+        if self.closed:
+            raise ValueError(f"{self.name}: I/O operation on a closed file")
+        import httpx
+
+        headers = {"User-Agent": self._user_agent} if self._user_agent else {}
+        client = httpx.Client(follow_redirects=True, timeout=10.0, headers=headers)
+        try:
+            response = client.send(client.build_request("GET", self.url), stream=True)
+            try:
+                response.raise_for_status()
+            except BaseException:
+                response.close()
+                raise
+        except BaseException:
+            client.close()
+            raise
+        with self._lock:
+            if not self.closed:
+                self._client, self._response = client, response
+                self._body = body = response.iter_bytes()
+                return body
+        response.close()
+        client.close()
+        raise ValueError(f"{self.name}: I/O operation on a closed file")
+
+    def _chunks(self) -> Iterator[bytes]:
+        return self._body if self._body is not None else self._open()
 
     def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
-        super().close()
+        with self._lock:
+            super().close()
+            response, client = self._response, self._client
+            self._response = self._client = None
+        if response is not None:
+            response.close()
+            client.close()
 
 
 @dataclass(frozen=True)
