@@ -86,7 +86,7 @@ CANCELED_SLOT_WAIT = 5.0
 _NOT_FOUND = {"error": "Prediction not found"}
 _TOO_MANY_SUBSCRIBERS = {"error": "Too many stream subscribers"}
 _TOO_LARGE = {"error": "Request body too large", "status": "failed"}
-_SHUTTING_DOWN = {"error": "Server is shutting down", "status": "failed"}
+_SHUTTING_DOWN = _encode({"error": "Server is shutting down", "status": "failed"})
 
 
 class _IdPeek(msgspec.Struct):
@@ -150,7 +150,7 @@ def _create(
             if early is not None:
                 return early
         if request.app.state.shutdown_requested.is_set():
-            return json_response(503, _SHUTTING_DOWN)
+            return _shutting_down()
         status = runtime.status
         if status not in _ADMITTING:
             raise NotReadyError(status)
@@ -370,6 +370,11 @@ def _streams(request: Request) -> Streams:
 
 def json_response(status: int, body: Any) -> Response:
     return Response(_encode(body), status, media_type="application/json")
+
+
+def _shutting_down() -> Response:
+    """503 during a graceful stop; ``Connection: close`` sends a keep-alive client elsewhere."""
+    return Response(_SHUTTING_DOWN, 503, {"connection": "close"}, "application/json")
 
 
 def _current(prediction: Prediction) -> Response:
