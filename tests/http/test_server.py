@@ -177,3 +177,33 @@ def test_after_sigterm_a_keep_alive_connection_gets_503_not_a_reset(http: str) -
         assert keep.recv(1) == b""  # closed after the answer, as announced
         slow.close()  # its prediction is canceled; nothing is in flight any more
         assert server.process.wait(30) == 0
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Read until the server closes the connection; False if the socket timeout passes first."""
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_client_that_never_finishes_its_headers_is_closed(http: str) -> None:
+    """Slowloris: hypercorn closes after its keep-alive timeout, uvicorn after the deadline
+    cogrt adds (5 s); the socket timeout is a generous bound, not a measurement."""
+    openings = [b"", b"POST /predictions HT", b"GET /health-check HTTP/1.1\r\nHost: cogrt\r\n"]
+    with running(SLEEPY, http=http) as server, httpx.Client(timeout=10) as client:
+        slow = [socket.create_connection(server.address, timeout=30) for _ in openings]
+        try:
+            for sock, opening in zip(slow, openings):
+                sock.sendall(opening)
+            during = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+            assert [closed_by_server(sock) for sock in slow] == [True, True, True]
+        finally:
+            for sock in slow:
+                sock.close()
+        after = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+    assert during.json()["status"] == after.json()["status"] == "succeeded"
