@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.errors import PredictionNotFoundError
 from cogrt.runner.runtime import Runtime
@@ -51,6 +51,8 @@ DEFAULT_GRACE_PERIOD = 25.0
 """Seconds in-flight predictions get at shutdown: inside Kubernetes' default 30 s."""
 
 _encode = msgspec.json.Encoder().encode
+_NO_STACK = object()
+"""``CogApp._direct_for`` until a stack is built, and when every request must go through it."""
 
 
 def create_app(
@@ -110,10 +112,42 @@ class CogApp(Starlette):
     stack: the same endpoint functions, and an unexpected exception is a
     plain 500 that the server then logs, as Starlette's
     ``ServerErrorMiddleware`` does. Every other request goes through Starlette.
+
+    The direct path exists only while the built stack adds nothing those two
+    routes could observe: no user middleware (``add_middleware`` or the
+    ``middleware=`` argument), no ``500``/``Exception``
+    handler, no ``debug``, no ``max_body_size``. Starlette builds the stack
+    once, at the first call (the lifespan's), and refuses ``add_middleware``
+    after that, so the decision is taken when it is built, for that stack
+    object: a stack replaced or rebuilt later is served as Starlette serves
+    it. With middleware, every request, these two included, goes through it.
     """
 
+    _direct_for: object = _NO_STACK
+    """The built stack the direct path is allowed with (compared by identity per request)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        self._direct_for = stack if self._stack_is_transparent() else _NO_STACK
+        return stack
+
+    def _stack_is_transparent(self) -> bool:
+        """True when Starlette's stack would answer the direct routes as they answer alone."""
+        handlers = self.exception_handlers
+        return (
+            not self.user_middleware
+            and not self.debug
+            and self.max_body_size is None
+            and 500 not in handlers
+            and Exception not in handlers
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
+        if (
+            self._direct_for is self.middleware_stack
+            and scope["type"] == "http"
+            and not scope.get("root_path")
+        ):
             endpoint = _DIRECT.get((scope["method"], scope["path"]))
             if endpoint is not None:
                 scope["app"] = self

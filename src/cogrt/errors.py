@@ -122,14 +122,26 @@ class RuntimeStateError(CogrtError):
 
 
 class NotReadyError(RuntimeStateError):
-    """Setup has not finished, or it failed; predictions are refused."""
+    """Setup has not finished, or it failed; predictions are refused.
+
+    The message follows ``health``: while setup runs, Cog's own words (a
+    client waits and retries); once setup has failed (it raised, or
+    ``COG_SETUP_TIMEOUT`` passed), waiting cannot help, so it says so.
+    """
 
     def __init__(self, health: str) -> None:
         self.health = health
-        super().__init__(
-            "Setup has not finished yet. Wait until it has finished, "
-            "or GET /health-check for status."
-        )
+        if health == "SETUP_FAILED":
+            message = (
+                "Setup failed, so this server cannot run predictions. "
+                "GET /health-check for the setup logs."
+            )
+        else:
+            message = (
+                "Setup has not finished yet. Wait until it has finished, "
+                "or GET /health-check for status."
+            )
+        super().__init__(message)
 
 
 class AtCapacityError(RuntimeStateError):

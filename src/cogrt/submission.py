@@ -7,7 +7,10 @@ byte for byte live in one place; all JSON is compact.
 
 A sync request waits for its prediction while watching the ASGI channel for
 ``http.disconnect``; a client that leaves (or a handler the server cancels)
-cancels the prediction, so a slot is never held for nobody.
+cancels the prediction, so a slot is never held for nobody. A request that
+finds every slot taken waits briefly for a slot whose prediction is being
+canceled (``CANCELED_SLOT_WAIT``), so a client that leaves and retries at
+once is not refused.
 
 A body is read as JSON whatever its declared ``Content-Type``; one that does
 not parse is 400, or 415 when the client declared a non-JSON type (§8.1).
@@ -43,6 +46,7 @@ from cogrt.schema.request import malformed
 from cogrt.sse import EventStreamResponse, Streams
 
 __all__ = [
+    "CANCELED_SLOT_WAIT",
     "WATCH_DISCONNECT_AFTER",
     "error_response",
     "json_response",
@@ -77,10 +81,12 @@ _NO_SSE = {
 _TRACE_HEADERS = ("traceparent", "tracestate")
 WATCH_DISCONNECT_AFTER = 0.25
 """Seconds a sync request to a many-slot model runs before its client's leaving is watched for."""
+CANCELED_SLOT_WAIT = 5.0
+"""Seconds a request that finds every slot taken waits for a canceled prediction to free one."""
 _NOT_FOUND = {"error": "Prediction not found"}
 _TOO_MANY_SUBSCRIBERS = {"error": "Too many stream subscribers"}
 _TOO_LARGE = {"error": "Request body too large", "status": "failed"}
-_SHUTTING_DOWN = {"error": "Server is shutting down", "status": "failed"}
+_SHUTTING_DOWN = _encode({"error": "Server is shutting down", "status": "failed"})
 
 
 class _IdPeek(msgspec.Struct):
@@ -105,37 +111,17 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     if body is None:
         return json_response(413, _TOO_LARGE)
     try:
-        if path_id is not None:
-            early = _put_precheck(request, body, path_id, mode, training)
-            if early is not None:
-                return early
-        if request.app.state.shutdown_requested.is_set():
-            return json_response(503, _SHUTTING_DOWN)
-        status = runtime.status
-        if status not in _ADMITTING:
-            raise NotReadyError(status)
-        if training and not runtime.supports_training:
-            return json_response(404, {})
-        if mode == "sse" and not runtime.supports_streaming:
-            return json_response(406, _NO_SSE[False])
-        decoded = runtime.decode_request(body, training=training)
-        pid = path_id or decoded.id
-        if pid is not None and (running := runtime.get(pid)) is not None:
-            return _existing(request, running, mode)
-        prediction = runtime.start(
-            decoded,
-            prediction_id=path_id,
-            training=training,
-            created_by=mode,
-            trace_headers=_trace_headers(request) if decoded.webhook else None,
-        )
-    except DuplicatePredictionError as exc:
-        running = runtime.get(exc.prediction_id)
-        return _existing(request, running, mode) if running is not None else error_response(exc)
-    except MalformedRequestError as exc:
-        return _unparsable(request, exc)
-    except CogrtError as exc:
-        return error_response(exc)
+        created = _create(request, body, path_id, mode, training)
+    except AtCapacityError as exc:
+        if not await _canceled_slot_freed(runtime):
+            return error_response(exc)
+        try:  # every check again: the state may have changed while this request waited
+            created = _create(request, body, path_id, mode, training)
+        except AtCapacityError as again:
+            return error_response(again)
+    if not isinstance(created, Prediction):
+        return created
+    prediction = created
     if runtime.supports_streaming:
         # No event can have been emitted yet: the prediction's task has not run.
         _streams(request).track(prediction)
@@ -148,6 +134,75 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     ):
         return Response(status_code=499)  # nobody is listening any more
     return Response(prediction.to_json(), 200, media_type="application/json")
+
+
+def _create(
+    request: Request, body: bytes, path_id: str | None, mode: Mode, training: bool
+) -> Prediction | Response:
+    """Admission checks in the spec's order, then start: the prediction, or the refusal.
+
+    ``AtCapacityError`` propagates: ``submit`` decides whether a slot is about to free.
+    """
+    runtime = runtime_of(request)
+    try:
+        if path_id is not None:
+            early = _put_precheck(request, body, path_id, mode, training)
+            if early is not None:
+                return early
+        if request.app.state.shutdown_requested.is_set():
+            return _shutting_down()
+        status = runtime.status
+        if status not in _ADMITTING:
+            raise NotReadyError(status)
+        if training and not runtime.supports_training:
+            return json_response(404, {})
+        if mode == "sse" and not runtime.supports_streaming:
+            return json_response(406, _NO_SSE[False])
+        decoded = runtime.decode_request(body, training=training)
+        pid = path_id or decoded.id
+        if pid is not None and (running := runtime.get(pid)) is not None:
+            return _existing(request, running, mode)
+        return runtime.start(
+            decoded,
+            prediction_id=path_id,
+            training=training,
+            created_by=mode,
+            trace_headers=_trace_headers(request) if decoded.webhook else None,
+        )
+    except DuplicatePredictionError as exc:
+        running = runtime.get(exc.prediction_id)
+        return _existing(request, running, mode) if running is not None else error_response(exc)
+    except MalformedRequestError as exc:
+        return _unparsable(request, exc)
+    except AtCapacityError:
+        raise
+    except CogrtError as exc:
+        return error_response(exc)
+
+
+async def _canceled_slot_freed(runtime: Runtime) -> bool:
+    """With every slot taken: wait (bounded) for a canceled prediction to free one.
+
+    A slot whose prediction was canceled is being freed, not busy: a client
+    that disconnects (or cancels) and at once sends its next request must not
+    get 409 because the canceled code had not reached its next bytecode yet
+    (a sync predictor's thread stops there; its slot stays taken until it
+    does, spec §16.3). False, so the caller answers 409, when no prediction
+    is canceling or none stopped within ``CANCELED_SLOT_WAIT``: then the
+    slot is truly busy (a C call that ignores the cancel).
+    """
+    canceling = runtime.canceling()
+    if not canceling:
+        return False
+    waiters = [asyncio.ensure_future(prediction.wait()) for prediction in canceling]
+    try:
+        done, _ = await asyncio.wait(
+            waiters, timeout=CANCELED_SLOT_WAIT, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return bool(done)
 
 
 def _put_precheck(
@@ -315,6 +370,11 @@ def _streams(request: Request) -> Streams:
 
 def json_response(status: int, body: Any) -> Response:
     return Response(_encode(body), status, media_type="application/json")
+
+
+def _shutting_down() -> Response:
+    """503 during a graceful stop; ``Connection: close`` sends a keep-alive client elsewhere."""
+    return Response(_SHUTTING_DOWN, 503, {"connection": "close"}, "application/json")
 
 
 def _current(prediction: Prediction) -> Response:

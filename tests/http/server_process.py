@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,8 @@ class Server:
     process: subprocess.Popen[bytes]
     url: str
     log: Path
+    headers: dict[str, str] = field(default_factory=dict)
+    """Sent with the health checks this helper makes (an app behind auth middleware)."""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -43,13 +45,20 @@ class Server:
         with _maybe_client(client) as http:
             while True:
                 try:
-                    status = http.get(f"{self.url}/health-check").json()["status"]
+                    health = http.get(f"{self.url}/health-check", headers=self.headers)
+                    status = health.json()["status"]
                 except httpx.TransportError:
                     status = "unreachable"
                 if status == wanted:
                     return
                 assert time.monotonic() < deadline, f"health stayed {status}, wanted {wanted}"
                 time.sleep(0.005)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``(host, port)`` for raw sockets."""
+        host, port = self.url.removeprefix("http://").split(":")
+        return host, int(port)
 
 
 @contextmanager
@@ -63,17 +72,22 @@ def _maybe_client(client: httpx.Client | None) -> Iterator[httpx.Client]:
 
 @contextmanager
 def running(ref: str, *args: str, http: str = "hypercorn") -> Iterator[Server]:
-    """Start the server, wait for READY (bounded), and always reap the process."""
+    """``python -m cogrt`` on port 0: wait for READY (bounded), always reap the process."""
+    command = [sys.executable, "-m", "cogrt", ref, "--host", "127.0.0.1", "--port", "0"]
+    with spawned([*command, "--http", http, *args]) as server:
+        yield server
+
+
+@contextmanager
+def spawned(command: list[str], headers: dict[str, str] | None = None) -> Iterator[Server]:
+    """Any command that logs cogrt's startup line, run in ``predictors/`` like the CLI."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
         env = {**os.environ, "LOG_FORMAT": "console", "COG_LOG_LEVEL": "info"}
-        command = [sys.executable, "-m", "cogrt", ref, "--host", "127.0.0.1", "--port", "0"]
         with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [*command, "--http", http, *args], cwd=PREDICTORS, stdout=sink, stderr=sink, env=env
-            )
+            process = subprocess.Popen(command, cwd=PREDICTORS, stdout=sink, stderr=sink, env=env)
         try:
-            server = Server(process, _url(process, log), log)
+            server = Server(process, _url(process, log), log, dict(headers or {}))
             server.wait_status("READY", timeout=30)
             yield server
         finally:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from cogrt import submission
 from cogrt.app import create_app
 
-from .helpers import load
+from .helpers import load, served
+from .server_process import Server, running
+
+ASYNC = {"prefer": "respond-async"}
 
 SCOPE: dict[str, Any] = {
     "type": "http",
@@ -80,3 +86,101 @@ async def test_leaving_client_cancels_prediction_and_frees_slot(
         assert not [task for task in asyncio.all_tasks() if "_cancel_on_disconnect" in repr(task)]
         result = await runtime.predict({"seconds": 0})
         assert result["status"] == "succeeded"
+
+
+async def test_a_prediction_right_after_a_cancel_waits_for_the_slot_instead_of_409() -> None:
+    """The canceled code is still in its 10 ms step when the next request arrives."""
+    async with served(load("http_sleep_steps").Predictor) as (client, app):
+        started = await client.put(
+            "/predictions/c1", json={"input": {"seconds": 30}}, headers=ASYNC
+        )
+        runtime = app.state.runtime
+        await until(lambda: runtime.get("c1").status == "processing")
+        canceled = await client.post("/predictions/c1/cancel")
+        after = await client.post("/predictions", json={"input": {"seconds": 0}})
+    assert started.status_code == 202
+    assert canceled.status_code == 200
+    assert (after.status_code, after.json()["status"]) == (200, "succeeded")
+
+
+async def test_a_busy_slot_is_still_409_at_once_and_a_stuck_cancel_after_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a canceled prediction is waited for, and only for ``CANCELED_SLOT_WAIT``."""
+    monkeypatch.setattr(submission, "CANCELED_SLOT_WAIT", 0.05)
+    module = load("http_gate")  # predict() blocks in a lock acquire: a cancel cannot land
+    try:
+        async with served(module.Predictor) as (client, app):
+            await client.put("/predictions/g1", json={"input": {}}, headers=ASYNC)
+            await until(module.STARTED.is_set)
+            busy = await client.post("/predictions", json={"input": {}})
+            app.state.runtime.cancel("g1")
+            stuck = await client.post("/predictions", json={"input": {}})
+            module.RELEASE.set()
+            await asyncio.wait_for(app.state.runtime.get("g1").wait(), 10)
+    finally:
+        module.RELEASE.set()
+    assert busy.status_code == stuck.status_code == 409
+
+
+# -- real servers: the client's leaving reaches the slot before its retry does ----------
+
+
+SLEEPY = "http_sleep_steps.py:Predictor"
+
+
+@pytest.fixture(params=["hypercorn", "uvicorn"])
+def http(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def post(seconds: float) -> bytes:
+    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
+    return (
+        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
+
+
+def read_until_eof(sock: socket.socket) -> bytes:
+    """Everything the server writes until it closes (bounded by the socket timeout)."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def answer(server: Server, request: bytes) -> tuple[int, dict[str, Any]]:
+    """Status and JSON body of one request on a fresh connection (``Connection: close``)."""
+    with socket.create_connection(server.address, timeout=10) as sock:
+        sock.sendall(request.replace(b"Host: cogrt\r\n", b"Host: cogrt\r\nConnection: close\r\n"))
+        raw = read_until_eof(sock)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), json.loads(body)
+
+
+def test_a_retry_right_after_a_disconnect_is_never_refused(http: str) -> None:
+    with running(SLEEPY, http=http) as server:
+        for _ in range(10):
+            with socket.create_connection(server.address, timeout=10) as gone:
+                gone.sendall(post(60))
+                server.wait_status("BUSY")
+            status, body = answer(server, post(0))  # at once: no wait for READY
+            assert (status, body["status"]) == (200, "succeeded")
+
+
+def test_a_half_close_is_a_disconnect_on_both_servers(http: str) -> None:
+    """``shutdown(SHUT_WR)`` sends the FIN a ``close()`` sends: the server cannot tell them
+    apart without writing, so both cancel, and the slot is free for the next request."""
+    with (
+        running(SLEEPY, http=http) as server,
+        socket.create_connection(server.address, timeout=10) as half,
+    ):
+        half.sendall(post(60))
+        server.wait_status("BUSY")
+        half.shutdown(socket.SHUT_WR)
+        status, body = answer(server, post(0))
+        written = read_until_eof(half)  # uvicorn closes at once, hypercorn writes the 499
+    assert (status, body["status"]) == (200, "succeeded")
+    assert written == b"" or written.startswith(b"HTTP/1.1 499 ")

@@ -7,11 +7,17 @@ import asyncio
 import msgspec
 import pytest
 
+from cogrt.config import Settings
+
 from .helpers import load, served
 
 NOT_READY = (
     b'{"error":"Setup has not finished yet. Wait until it has finished, '
     b'or GET /health-check for status.","status":"failed"}'
+)
+SETUP_FAILED = (
+    b'{"error":"Setup failed, so this server cannot run predictions. '
+    b'GET /health-check for the setup logs.","status":"failed"}'
 )
 AT_CAPACITY = (
     b'{"error":"At capacity - all prediction slots busy","status":"failed",'
@@ -73,7 +79,25 @@ async def test_setup_failure_keeps_health_200_and_refuses_predictions() -> None:
         prediction = await client.post("/predictions", json={})
     assert health.status_code == 200
     assert "boom in setup" in health.json()["setup"]["logs"]
-    assert (prediction.status_code, prediction.content) == (503, NOT_READY)
+    assert (prediction.status_code, prediction.content) == (503, SETUP_FAILED)
+
+
+async def test_a_setup_that_timed_out_says_setup_failed() -> None:
+    module = load("http_setup_gate")
+    settings = Settings(setup_timeout=0.2)
+    try:
+        async with served(module.Predictor, wait_ready=False, settings=settings) as (client, app):
+            assert await app.state.runtime.wait_setup(30) == "SETUP_FAILED"
+            health = await client.get("/health-check")
+            prediction = await client.post("/predictions", json={})
+            training = await client.post("/trainings", json={})
+            module.RELEASE.set()  # lets the worker thread stop when the app closes
+    finally:
+        module.RELEASE.set()
+    assert health.json()["status"] == "SETUP_FAILED"
+    assert "timed out" in health.json()["setup"]["logs"]
+    assert (prediction.status_code, prediction.content) == (503, SETUP_FAILED)
+    assert (training.status_code, training.content) == (503, SETUP_FAILED)
 
 
 async def test_sync_prediction_is_compact_json() -> None:

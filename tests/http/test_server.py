@@ -125,3 +125,85 @@ def test_a_websocket_upgrade_is_answered_as_plain_http(http: str) -> None:
         )
     assert response.status_code == {"hypercorn": 403, "uvicorn": 200}[http]
     assert prediction.json()["status"] == "succeeded"
+
+
+def read_response(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One response (head, body) by its Content-Length, leaving the connection open."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed inside the body {body!r}"
+        body += chunk
+    return head, body
+
+
+def post_request(seconds: float) -> bytes:
+    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
+    return (
+        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
+
+
+def test_after_sigterm_a_keep_alive_connection_gets_503_not_a_reset(http: str) -> None:
+    with (
+        running(SLEEPY, http=http) as server,
+        socket.create_connection(server.address, timeout=10) as keep,
+        socket.create_connection(server.address, timeout=10) as slow,
+    ):
+        keep.sendall(post_request(0))
+        head, body = read_response(keep)
+        assert head.startswith(b"HTTP/1.1 200 ")
+        slow.sendall(post_request(60))  # keeps the server in its graceful phase
+        server.wait_status("BUSY")
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for_output("SIGTERM received")
+        keep.sendall(post_request(0))
+        head, body = read_response(keep)
+        assert head.startswith(b"HTTP/1.1 503 ")
+        assert b"\r\nconnection: close" in head.lower()
+        assert body == b'{"error":"Server is shutting down","status":"failed"}'
+        assert keep.recv(1) == b""  # closed after the answer, as announced
+        slow.close()  # its prediction is canceled; nothing is in flight any more
+        assert server.process.wait(30) == 0
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Read until the server closes the connection; False if the socket timeout passes first."""
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_client_that_never_finishes_its_headers_is_closed(http: str) -> None:
+    """Slowloris: hypercorn closes after its keep-alive timeout, uvicorn after the deadline
+    cogrt adds (5 s); the socket timeout is a generous bound, not a measurement."""
+    openings = [b"", b"POST /predictions HT", b"GET /health-check HTTP/1.1\r\nHost: cogrt\r\n"]
+    with running(SLEEPY, http=http) as server, httpx.Client(timeout=10) as client:
+        slow = [socket.create_connection(server.address, timeout=30) for _ in openings]
+        try:
+            for sock, opening in zip(slow, openings):
+                sock.sendall(opening)
+            during = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+            assert [closed_by_server(sock) for sock in slow] == [True, True, True]
+        finally:
+            for sock in slow:
+                sock.close()
+        after = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+    assert during.json()["status"] == after.json()["status"] == "succeeded"

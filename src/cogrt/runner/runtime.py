@@ -358,6 +358,10 @@ class Runtime:
             raise PredictionNotFoundError(prediction_id)
         prediction.cancel()
 
+    def canceling(self) -> list[Prediction]:
+        """In-flight predictions asked to cancel: each frees its slot once its code stops."""
+        return [p for p in self._inflight.values() if p.cancel_requested]
+
     async def predict(
         self, input: dict[str, Any] | None = None, *, training: bool = False, **fields: Any
     ) -> dict[str, Any]:
