@@ -30,7 +30,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -77,7 +77,12 @@ def signing_key(secret: str) -> bytes:
 
 
 class WebhookSender:
-    """Starts one delivery task per prediction that has a webhook."""
+    """Starts one delivery task per prediction that has a webhook.
+
+    ``sleep`` waits out throttle intervals and retry back-offs. It is
+    ``asyncio.sleep``; a test passes its own to decide when an interval has
+    passed (and to see each delay asked for) instead of timing real ones.
+    """
 
     def __init__(
         self,
@@ -87,9 +92,11 @@ class WebhookSender:
         throttle_interval: float = 0.5,
         auth_token: str | None = None,
         secret: str | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self.throttle_interval = throttle_interval
+        self.sleep = sleep
         self._key = signing_key(secret) if secret else None
         self._headers = {"content-type": "application/json", "user-agent": user_agent}
         if auth_token:
@@ -228,10 +235,7 @@ class _Delivery:
                 return
             delay = not_before - loop.time()
             if delay > 0 and not self._start_pending:
-                try:
-                    await asyncio.wait_for(self._finished.wait(), delay)
-                except asyncio.TimeoutError:
-                    pass
+                await self._pause(delay)
                 if self._finished.is_set():
                     return
             self._dirty.clear()
@@ -242,11 +246,21 @@ class _Delivery:
             body = self._prediction.to_json()
             await self._sender.post(self._url, body, self._headers, _message_id())
 
+    async def _pause(self, delay: float) -> None:
+        """Wait out the throttle's ``delay``; the prediction finishing cuts it short."""
+        finished = asyncio.ensure_future(self._finished.wait())
+        pause = asyncio.ensure_future(self._sender.sleep(delay))
+        try:
+            await asyncio.wait((finished, pause), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            finished.cancel()
+            pause.cancel()
+
     async def _send_terminal(self, body: bytes) -> None:
         message_id = _message_id()
         for retry in range(TERMINAL_RETRIES + 1):
             if retry:
-                await asyncio.sleep(retry_delay(retry))
+                await self._sender.sleep(retry_delay(retry))
             if not await self._sender.post(self._url, body, self._headers, message_id):
                 return
         log.warning(

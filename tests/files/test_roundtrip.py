@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -66,62 +65,51 @@ async def test_ten_megabytes_round_trip(
     assert list(watched_tmp.iterdir()) == []
 
 
-async def test_fifty_mebibyte_upload_in_a_sync_request_is_quick(peer: Peer, out_dir: Path) -> None:
-    """Cog's harness gives the whole sync request 10 s; we want a wide margin."""
+async def test_fifty_mebibyte_upload_in_a_sync_request_arrives_whole(
+    peer: Peer, out_dir: Path
+) -> None:
+    """How long it takes is a benchmark figure (``benchmarks/files_io.py``), not a test."""
     module = load("big_output", out_dir)
     async with running(module.Predictor, upload_url=f"{peer.base}/upload/") as runtime:
-        started = time.perf_counter()
         result = await runtime.predict({"mib": 50})
-        elapsed = time.perf_counter() - started
     assert result["status"] == "succeeded", result["error"]
     [upload] = peer.uploads
     assert upload.path == "/upload/big.bin" and len(upload.body) == 50 * 1024 * 1024
     assert upload.sha256 == sha256((out_dir / "big.bin").read_bytes())
     assert upload.content_type == "application/octet-stream"
     assert result["output"] == f"{peer.base}/stored/upload/big.bin"
-    assert elapsed < 5.0, f"50 MiB prediction with upload took {elapsed:.2f} s"
-    print(f"50 MiB write + upload: {elapsed:.3f} s")
 
 
-@pytest.mark.parametrize("predictor", ["copy_sync", "copy_async"])
-async def test_a_large_data_uri_output_does_not_stall_the_loop(
-    out_dir: Path, tmp_path: Path, predictor: str
-) -> None:
-    """Base64 of 48 MiB runs in a thread in blocks, so the loop keeps its turns.
+@pytest.mark.parametrize("kind", ["Predictor", "AsyncPredictor"], ids=["sync", "async"])
+async def test_a_large_data_uri_output_leaves_the_loop_its_turns(kind: str) -> None:
+    """Base64 of 48 MiB runs off the loop in blocks, so the loop keeps its turns.
 
-    One-shot ``b64encode`` + ``decode`` of that much held the GIL (and so the
-    loop) for over 600 ms on the machine this was written on; block-wise, the
-    longest stall was ~65 ms (the final join). 250 ms leaves room for slow CI.
+    One ``b64encode`` of the whole file would hold the GIL, and so the loop,
+    in one C call. A loop task counts its turns and the output file notes the
+    count at each read: it must move between reads, i.e. the loop ran while
+    the file was being encoded. No time is measured; the longest stall is a
+    benchmark figure (``benchmarks/files_io.py``).
     """
-    source = tmp_path / "source.bin"
-    source.write_bytes(os.urandom(48 * 1024 * 1024))
-    module = load(predictor, out_dir)
-    gaps: list[float] = []
-    try:
-        async with running(module.Predictor) as runtime:
-            prediction = runtime.start(
-                runtime.decode_request(
-                    b'{"input":{"doc":"%s"}}' % str(source).encode(), local_paths=True
-                )
-            )
+    module = load("ticking_output")
+    payload = module.PAYLOAD = os.urandom(48 * 1024 * 1024)
 
-            async def tick() -> None:
-                last = time.perf_counter()
-                while True:
-                    await asyncio.sleep(0.001)
-                    now = time.perf_counter()
-                    gaps.append(now - last)
-                    last = now
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(0)
+            module.TICKS[0] += 1
 
-            ticker = asyncio.ensure_future(tick())
-            try:
-                await asyncio.wait_for(prediction.wait(), 30)
-            finally:
-                ticker.cancel()
-    finally:
-        for handle in getattr(module, "HELD", []):
-            handle.close()
+    async with running(getattr(module, kind)) as runtime:
+        prediction = runtime.start(runtime.decode_request(b"{}"))
+        ticker = asyncio.ensure_future(tick())
+        try:
+            await asyncio.wait_for(prediction.wait(), 30)
+        finally:
+            ticker.cancel()
     assert prediction.status == "succeeded", prediction.error
-    assert len(prediction.snapshot()["output"]) > 64 * 1024 * 1024
-    assert max(gaps) < 0.25, f"the loop stalled for {max(gaps) * 1000:.0f} ms"
-    print(f"{predictor}: longest loop stall {max(gaps) * 1000:.1f} ms over {len(gaps)} ticks")
+    [uri] = prediction.snapshot()["output"]
+    media_type, body = decode_data_uri(uri)
+    assert media_type == "application/octet-stream"
+    assert sha256(body) == sha256(payload)
+    seen = module.SEEN
+    turns = sum(1 for before, after in zip(seen, seen[1:]) if after > before)
+    assert turns >= 2, f"the loop ran between only {turns} of {len(seen) - 1} reads"

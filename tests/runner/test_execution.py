@@ -112,46 +112,86 @@ async def test_async_generator_emits_items_as_produced() -> None:
     assert prediction.snapshot()["output"] == ["first", "second"]
 
 
+class Entered:
+    """A predictor's "I am inside ``predict()``" signal: called from any thread, awaited here.
+
+    The call hops onto the test's loop with ``call_soon_threadsafe``, so the
+    test can wait on an ``asyncio.Event`` with a deadline instead of sleeping
+    and hoping the worker thread got that far.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+
+    def __call__(self) -> None:
+        self._loop.call_soon_threadsafe(self._event.set)
+
+    async def wait(self, timeout: float = 5) -> None:
+        await asyncio.wait_for(self._event.wait(), timeout)
+
+
+async def settle(turns: int = 20) -> None:
+    """Give the loop ``turns`` iterations: whatever a cancel scheduled has run by then."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
 async def test_cancel_sync_prediction_raises_cancelation_in_user_code() -> None:
-    module = load("spin_sync")
+    module = load("cancel_spin")
+    entered = module.ENTERED = Entered()
     async with running(module.Predictor) as runtime:
         prediction = runtime.start(request(runtime))
-        await asyncio.sleep(0.05)
+        await entered.wait()
         runtime.cancel(prediction.id)
         runtime.cancel(prediction.id)  # idempotent
         await asyncio.wait_for(prediction.wait(), 5)
         assert prediction.status == "canceled"
+        assert len(module.CAUGHT) == 1  # raised inside the running call, once
         assert prediction.snapshot()["error"] is None
         assert "predict_time" in prediction.snapshot()["metrics"]
         with pytest.raises(PredictionNotFoundError):
             runtime.cancel(prediction.id)
         assert (await runtime.predict({"seconds": 0.01}))["output"] == "finished"
+    assert module.CALLS == [30.0, 0.01] and len(module.CAUGHT) == 1
 
 
-async def test_cancel_before_start_prevents_the_call() -> None:
-    async with running(load("spin_sync").Predictor) as runtime:
+@pytest.mark.parametrize("name", ["cancel_spin", "cancel_async"])
+async def test_cancel_before_start_prevents_the_call(name: str) -> None:
+    module = load(name)
+    async with running(module.Predictor) as runtime:
         prediction = runtime.start(request(runtime))
         prediction.cancel()
         await asyncio.wait_for(prediction.wait(), 5)
         assert prediction.status == "canceled"
-
-
-async def test_cancel_waits_for_a_blocking_c_call() -> None:
-    async with running(load("blocked_in_c").Predictor) as runtime:
-        prediction = runtime.start(request(runtime, b'{"input":{"seconds":0.4}}'))
-        await asyncio.sleep(0.1)
-        prediction.cancel()
-        await asyncio.sleep(0.1)
-        assert prediction.status == "processing" and runtime.status == "BUSY"
-        await asyncio.wait_for(prediction.wait(), 5)
-        assert prediction.status == "canceled"
+        assert module.CALLS == []  # predict() never began
         assert runtime.status == "READY"
 
 
-async def test_sync_predictor_swallowing_cancel_succeeds() -> None:
-    async with running(load("swallow_cancel").Predictor) as runtime:
+async def test_cancel_waits_for_a_blocking_c_call() -> None:
+    module = load("cancel_in_c")
+    entered = module.ENTERED = Entered()
+    async with running(module.Predictor) as runtime:
         prediction = runtime.start(request(runtime))
-        await asyncio.sleep(0.05)
+        try:
+            await entered.wait()
+            prediction.cancel()
+            await settle()
+            assert prediction.status == "processing" and runtime.status == "BUSY"
+        finally:
+            module.RELEASE.release()  # the C call returns; the pending cancel lands
+        await asyncio.wait_for(prediction.wait(), 5)
+        assert prediction.status == "canceled"
+        assert runtime.status == "READY"
+    assert module.RETURNED == []
+
+
+async def test_sync_predictor_swallowing_cancel_succeeds() -> None:
+    module = load("cancel_swallow")
+    entered = module.ENTERED = Entered()
+    async with running(module.Predictor) as runtime:
+        prediction = runtime.start(request(runtime))
+        await entered.wait()
         prediction.cancel()
         await asyncio.wait_for(prediction.wait(), 5)
     assert prediction.status == "succeeded"
@@ -160,13 +200,16 @@ async def test_sync_predictor_swallowing_cancel_succeeds() -> None:
 
 @pytest.mark.parametrize("swallow", [False, True])
 async def test_cancel_async_prediction(swallow: bool) -> None:
-    async with running(load("async_cancel").Predictor) as runtime:
+    module = load("cancel_async")
+    entered = module.ENTERED = Entered()
+    async with running(module.Predictor) as runtime:
         body = b'{"input":{"swallow":%s}}' % (b"true" if swallow else b"false")
         prediction = runtime.start(request(runtime, body))
-        await asyncio.sleep(0.01)
+        await entered.wait()
         prediction.cancel()
         await asyncio.wait_for(prediction.wait(), 5)
     assert prediction.status == "canceled"
+    assert list(module.SAW_CANCEL) == [swallow]  # the cancel reached the running coroutine
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """A real HTTP/1.1 webhook receiver on a ``127.0.0.1:0`` socket, in the test's loop.
 
-It records every request (headers, body, arrival time) and can be told to
-answer some requests with an error status, to answer slowly, or never to
-answer at all, which the tests use to stand in for flaky and dead receivers.
+It records every request (headers and body) and can be told to answer some
+requests with an error status, to hold some until the test releases them, or
+never to answer at all, which the tests use to stand in for flaky, slow and
+dead receivers. Holding is the test's decision, not a timer: a test waits for
+``held`` to be reached, changes what it likes, then calls ``release()``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ class Hook:
     path: str
     headers: dict[str, str]
     body: bytes
-    arrived: float
     status: int = 0
 
     @property
@@ -41,17 +42,20 @@ class Hook:
 class Receiver:
     statuses: list[int] = field(default_factory=list)
     """Statuses for the next requests, in order; 200 once they are used up."""
-    delays: list[float] = field(default_factory=list)
-    """Seconds to hold the next requests before seeing them (recording, answering), in
-    order; ``delay`` once they are used up. Stands in for a slow network or server."""
-    delay: float = 0.0
+    hold: set[int] = field(default_factory=set)
+    """Arrival indexes (0 is the first request) to hold, unrecorded and unanswered, until
+    ``release()``: a slow network or server whose pace the test decides."""
     hang: bool = False
     """Never answer: requests are recorded, then held until the receiver closes."""
     hooks: list[Hook] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._arrived = asyncio.Event()
+        self._changed = asyncio.Event()
         self._release = asyncio.Event()
+        self._unhold = asyncio.Event()
+        self._requests = 0
+        self.held = 0
+        """Requests read and being held right now."""
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -69,6 +73,7 @@ class Receiver:
     async def __aexit__(self, *exc_info: object) -> None:
         assert self._server is not None
         self._release.set()
+        self._unhold.set()
         self._server.close()
         for writer in list(self._writers):
             writer.close()
@@ -81,11 +86,21 @@ class Receiver:
 
     async def wait_for(self, condition: Callable[[list[Hook]], bool], timeout: float = 10) -> None:
         """Wait until ``condition(hooks)`` holds; fail after ``timeout`` seconds."""
+        await self._until(lambda: condition(self.hooks), timeout)
 
+    async def wait_held(self, count: int = 1, timeout: float = 10) -> None:
+        """Wait until ``count`` requests are being held; fail after ``timeout`` seconds."""
+        await self._until(lambda: self.held >= count, timeout)
+
+    def release(self) -> None:
+        """Let every held request through (recorded, then answered); hold no more."""
+        self._unhold.set()
+
+    async def _until(self, condition: Callable[[], bool], timeout: float) -> None:
         async def until() -> None:
-            while not condition(self.hooks):
-                self._arrived.clear()
-                await self._arrived.wait()
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
 
         await asyncio.wait_for(until(), timeout)
 
@@ -114,14 +129,16 @@ class Receiver:
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        if not self.hang:
-            hold = self.delays.pop(0) if self.delays else self.delay
-            if hold:
-                await asyncio.sleep(hold)
+        index, self._requests = self._requests, self._requests + 1
+        if index in self.hold and not self._unhold.is_set():
+            self.held += 1
+            self._changed.set()
+            await self._unhold.wait()
+            self.held -= 1
         status = 0 if self.hang else self.statuses.pop(0) if self.statuses else 200
-        hook = Hook(method, path, headers, body, asyncio.get_running_loop().time(), status)
+        hook = Hook(method, path, headers, body, status)
         self.hooks.append(hook)
-        self._arrived.set()
+        self._changed.set()
         if self.hang:
             await self._release.wait()
             return False
