@@ -1,0 +1,159 @@
+"""The runtime's side of :mod:`cogrt.supervisor`: socket, readiness, stop requests, journal.
+
+``cli`` wires a supervised runtime to its supervisor through a
+``SupervisorLink``: ``listener`` gives the socket to serve (binding and
+handing a copy over the first time), ``watch`` runs as ``serve()``'s
+shutdown trigger and ``stopping`` as the app's ``on_shutdown`` hook.
+
+Stop requests the supervisor passes on follow the server's own signal rules
+(``server._signals``) but are counted apart from signals this process gets
+directly: when a process group is signalled both copies arrive, and together
+they must count as one stop, not as "second signal: exit now".
+
+The runtime must not outlive its supervisor (a ``kill -9`` of the process
+the user started must not leave a server holding the port): it exits when
+the control socket reports end-of-file, which the loop sees whenever it runs,
+and on Linux it also asks the kernel for SIGKILL when the supervisor dies
+(``PR_SET_PDEATHSIG``), which covers a loop blocked by user code. That
+needs ``ctypes`` (about 4 ms to import), so it is done once setup is over,
+not on the way to READY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cogrt.journal import Journal
+from cogrt.supervisor import Inheritance, inherited
+
+if TYPE_CHECKING:
+    from cogrt.runner.runtime import Runtime
+
+__all__ = ["SupervisorLink", "connect"]
+
+log = logging.getLogger("cogrt.supervisor")
+
+_PR_SET_PDEATHSIG = 1
+_MESSAGES = {ord("T"): signal.SIGTERM, ord("I"): signal.SIGINT}
+
+
+def connect() -> SupervisorLink | None:
+    """This process's link to its supervisor, or ``None`` when it runs unsupervised."""
+    inheritance = inherited()
+    return None if inheritance is None else SupervisorLink(inheritance)
+
+
+class SupervisorLink:
+    """A supervised runtime's end of the control socket, and what it inherited."""
+
+    def __init__(self, inheritance: Inheritance) -> None:
+        self._control = inheritance.control
+        self._inheritance = inheritance
+        self._ignore_sigterm = False
+        self._stop: asyncio.Event | None = None
+
+    def listener(self, bind: Callable[[], socket.socket]) -> socket.socket:
+        """The supervisor's listening socket; the first runtime binds it with ``bind``."""
+        fd = self._inheritance.listen_fd
+        if fd is not None:
+            self._send(b"L")
+            return socket.socket(fileno=fd)
+        sock = bind()
+        socket.send_fds(self._control, [b"L"], [sock.fileno()])
+        return sock
+
+    def ignore_sigterm(self) -> None:
+        """``--await-explicit-shutdown``: SIGTERM is no stop request, for us nor the supervisor."""
+        self._ignore_sigterm = True
+        self._send(b"E")
+
+    def journal(self) -> Journal:
+        inheritance = self._inheritance
+        return Journal(inheritance.journal_dir, inheritance.generation, inheritance.causes)
+
+    def stopping(self) -> None:
+        """The app's ``on_shutdown``: a graceful stop began, so exiting is no crash."""
+        self._send(b"S")
+
+    async def watch(self, runtime: Runtime) -> None:
+        """``serve()``'s shutdown trigger: returns when the supervisor passes a stop on.
+
+        Meanwhile it reports when setup has succeeded (from then on a crash is
+        restarted) and exits the process if the supervisor is gone.
+        """
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._control.setblocking(False)
+        loop.add_reader(self._control.fileno(), self._on_control)
+        ready = loop.create_task(self._report_ready(runtime))
+        try:
+            await self._stop.wait()
+        finally:
+            ready.cancel()
+
+    async def _report_ready(self, runtime: Runtime) -> None:
+        if await runtime.wait_setup() not in ("READY", "BUSY"):
+            return
+        self._send(b"R")
+        try:
+            self._die_with_supervisor()
+        except (OSError, AttributeError) as exc:  # no libc prctl: the socket still watches
+            log.warning("cannot ask to die with the supervisor: %s", exc)
+
+    def _die_with_supervisor(self) -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        if os.getppid() != self._inheritance.supervisor_pid:  # it died before the prctl
+            self._supervisor_gone()
+
+    def _on_control(self) -> None:
+        try:
+            data = self._control.recv(64)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._supervisor_gone()
+        for byte in data:
+            signum = _MESSAGES.get(byte)
+            if signum is not None:
+                self._on_stop_signal(signum)
+
+    def _on_stop_signal(self, signum: signal.Signals) -> None:
+        """The supervisor got ``signum``: the rules of ``server._signals``."""
+        assert self._stop is not None
+        if signum == signal.SIGTERM and self._ignore_sigterm:
+            log.info("ignoring SIGTERM: waiting for POST /shutdown or SIGINT")
+            return
+        if self._stop.is_set():
+            log.warning("second %s during shutdown: exiting now", signum.name)
+            logging.shutdown()
+            os._exit(1)
+        log.info("%s received: shutting down gracefully", signum.name)
+        self._stop.set()
+
+    def _supervisor_gone(self) -> None:
+        log.error(
+            "the supervisor (pid %d) is gone: exiting at once", self._inheritance.supervisor_pid
+        )
+        logging.shutdown()
+        os._exit(1)
+
+    def _send(self, message: bytes) -> None:
+        try:
+            self._control.send(message)
+        except OSError:  # the supervisor is gone; the socket's end-of-file says so too
+            pass
