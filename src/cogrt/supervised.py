@@ -5,10 +5,14 @@
 handing a copy over the first time), ``watch`` runs as ``serve()``'s
 shutdown trigger and ``stopping`` as the app's ``on_shutdown`` hook.
 
-Stop requests the supervisor passes on follow the server's own signal rules
-(``server._signals``) but are counted apart from signals this process gets
-directly: when a process group is signalled both copies arrive, and together
-they must count as one stop, not as "second signal: exit now".
+Stop signals are the supervisor's: it passes SIGTERM and SIGINT on as
+messages, handled by the server's rules (``server._signals``: SIGTERM ignored
+with ``--await-explicit-shutdown``, a second signal exits at once), and the
+runtime ignores the copies it gets itself. A process group (Ctrl-C, ``kill
+-- -PGID``, systemd's default ``KillMode``) signals both processes at once;
+counting both would turn one stop into "second signal: exit now". So a signal
+sent to the runtime process alone does nothing: signal the supervisor, the
+process that was started.
 
 The runtime must not outlive its supervisor (a ``kill -9`` of the process
 the user started must not leave a server holding the port): it exits when
@@ -92,6 +96,10 @@ class SupervisorLink:
         self._stop = asyncio.Event()
         self._control.setblocking(False)
         loop.add_reader(self._control.fileno(), self._on_control)
+        # Replaces the handlers serve_app installed just before this task's first
+        # step; serve_app removes them when it ends.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._on_own_signal, signum)
         ready = loop.create_task(self._report_ready(runtime))
         try:
             await self._stop.wait()
@@ -131,6 +139,9 @@ class SupervisorLink:
             signum = _MESSAGES.get(byte)
             if signum is not None:
                 self._on_stop_signal(signum)
+
+    def _on_own_signal(self, signum: signal.Signals) -> None:
+        log.debug("%s to the runtime process: left to the supervisor", signum.name)
 
     def _on_stop_signal(self, signum: signal.Signals) -> None:
         """The supervisor got ``signum``: the rules of ``server._signals``."""

@@ -297,8 +297,8 @@ class _Supervisor:
                 self._on_signals(runtime)
             if control is not None and runtime.control is control and control.fileno() in readable:
                 self._on_message(runtime)
-            pid, status = os.waitpid(runtime.pid, os.WNOHANG)
-            if pid:
+            status = _reap(runtime.pid)
+            if status is not None:
                 return status
 
     def _on_signals(self, runtime: _Runtime | None) -> None:
@@ -312,9 +312,15 @@ class _Supervisor:
                 continue  # SIGCHLD: the caller reaps
             if not (signum == signal.SIGTERM and self._ignore_sigterm):
                 self._stopping = True
-            if runtime is not None and runtime.control is not None:
-                with contextlib.suppress(OSError):  # it is exiting: its status follows
+            if runtime is None:
+                continue
+            try:
+                if runtime.control is None:  # it closed its end: the signal itself will do
+                    os.kill(runtime.pid, signum)
+                else:
                     runtime.control.send(message)
+            except OSError:
+                pass  # it is exiting: its status follows
 
     def _on_message(self, runtime: _Runtime) -> None:
         assert runtime.control is not None
@@ -361,6 +367,7 @@ class _Supervisor:
                 return True
             if select.select([self._wake_r], [], [], remaining)[0]:
                 self._on_signals(None)
+                _reap(None)
         return False
 
     def close(self) -> None:
@@ -379,6 +386,23 @@ class _Supervisor:
                 os.unlink(os.path.join(self._journal_dir, name))
         with contextlib.suppress(OSError):
             os.rmdir(self._journal_dir)
+
+
+def _reap(runtime_pid: int | None) -> int | None:
+    """Collect exited children; the runtime's wait status if it is one of them.
+
+    Orphans are collected too: as PID 1 in a container the supervisor inherits
+    the processes a model started and left behind, and must not leave zombies.
+    """
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if pid == 0:
+            return None
+        if pid == runtime_pid:
+            return status
 
 
 def _ignore(signum: int, frame: object) -> None:

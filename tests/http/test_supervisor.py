@@ -90,6 +90,15 @@ def test_a_crash_is_logged_and_the_runtime_restarts_on_the_same_port(
         assert second_pid != first_pid and server.process.poll() is None
 
 
+def test_crashes_in_quick_succession_are_restarted_with_a_growing_delay() -> None:
+    with running("crash_exit.py:Predictor") as server:
+        for delay in ("0", "0.5"):
+            crash(server, "exit")
+            server.wait_for_output(f"restarting it in {delay} s")
+            server.wait_status("READY", timeout=30)
+        assert len(runtimes(server)) == 3
+
+
 def test_a_segfault_prints_where_it_happened() -> None:
     with running("crash_segfault.py:Predictor") as server:
         crash(server, "segfault")
@@ -182,11 +191,14 @@ def test_sigterm_to_the_supervisor_stops_the_runtime_gracefully() -> None:
         assert "second SIGTERM" not in server.output()
 
 
-def test_a_signal_to_the_whole_process_group_is_one_stop_not_two() -> None:
+@pytest.mark.parametrize("first", ["runtime", "supervisor"])
+def test_a_signal_to_the_whole_process_group_is_one_stop_not_two(first: str) -> None:
     with running("http_sleep_steps.py:Predictor") as server:
         [(_, pid)] = runtimes(server)
-        os.kill(pid, signal.SIGTERM)  # what killpg or systemd's KillMode=control-group do:
-        server.process.send_signal(signal.SIGTERM)  # the runtime gets it from both
+        # What killpg, Ctrl-C or systemd's KillMode=control-group do: both processes get it.
+        order = [pid, server.process.pid] if first == "runtime" else [server.process.pid, pid]
+        for target in order:
+            os.kill(target, signal.SIGTERM)
         assert server.process.wait(30) == 0
         assert "exiting now" not in server.output()
 
