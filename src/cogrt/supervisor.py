@@ -35,15 +35,14 @@ ready, ``S`` stopping on request, ``E`` ignores SIGTERM
 
 Off with ``--no-supervise`` or ``COGRT_SUPERVISE=0`` (under systemd or
 Kubernetes, which restart the process themselves), and where there is no
-``fork``. This module runs in the supervisor: standard library modules that
-``import cogrt`` has loaded anyway, plus ``json``, ``select``, ``signal``
-and ``socket`` (``tests/http/test_supervisor.py`` pins the list).
+``fork``. This module runs in the supervisor, which must stay small: it
+imports ``select``, ``signal`` and ``socket`` and what those and the
+interpreter load anyway (``tests/http/test_supervisor.py`` pins the list).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import select
 import signal
@@ -76,6 +75,7 @@ _HANDLED: tuple[int, ...] = tuple(
 _OFF = frozenset({"0", "false", "no", "off"})
 _LEVELS = {"debug": 10, "info": 20, "warn": 30, "warning": 30, "error": 40}
 _LEVEL_NAMES = {20: "INFO", 30: "WARNING", 40: "ERROR"}
+_JSON_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\"} | {c: f"\\u{c:04x}" for c in range(32)}
 
 
 class Inheritance:
@@ -410,8 +410,9 @@ def _ignore(signum: int, frame: object) -> None:
 
 
 class _Log:
-    """cogrt's log line formats (see ``cli.configure_logging``) without ``logging``,
-    which would add most of a MiB to the supervisor."""
+    """cogrt's log line formats (see ``cli.configure_logging``) without ``logging``
+    (most of a MiB in the supervisor) or ``json`` (which loads ``re``): a JSON string
+    needs ``"``, ``\\`` and control characters escaped, nothing more."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._threshold = _LEVELS.get(environ.get("COG_LOG_LEVEL", "info").strip().lower(), 20)
@@ -430,13 +431,11 @@ class _Log:
             line = f"{stamp},{millis:03d} {name:<7} cogrt.supervisor: {message}"
         else:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-            entry = {
-                "time": f"{stamp}.{int((now - seconds) * 1_000_000):06d}+00:00",
-                "level": name.lower(),
-                "logger": "cogrt.supervisor",
-                "message": message,
-            }
-            line = json.dumps(entry, separators=(",", ":"))
+            micros = int((now - seconds) * 1_000_000)
+            line = (
+                f'{{"time":"{stamp}.{micros:06d}+00:00","level":"{name.lower()}",'
+                f'"logger":"cogrt.supervisor","message":"{message.translate(_JSON_ESCAPES)}"}}'
+            )
         with contextlib.suppress(OSError, ValueError):
             stream.write(line + "\n")
             stream.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import signal
@@ -13,11 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cogrt import supervisor as supervisor_module
 from cogrt.supervisor import describe_exit, restart_delay, supervision_wanted
 from tests.webhooks.receiver import Receiver
 
@@ -231,7 +234,7 @@ def test_a_runtime_that_dies_before_it_is_ready_is_not_restarted() -> None:
 def test_the_supervisor_imports_nothing_heavy() -> None:
     code = "import sys, cogrt.supervisor; print(' '.join(sorted(sys.modules)))"
     loaded = set(subprocess.check_output([sys.executable, "-c", code], text=True).split())
-    heavy = {"asyncio", "logging", "msgspec", "starlette", "hypercorn", "uvloop", "cogrt.cli"}
+    heavy = {"asyncio", "cogrt.cli", "json", "logging", "msgspec", "re", "starlette", "typing"}
     assert not loaded & heavy
 
 
@@ -251,6 +254,21 @@ def test_the_supervisor_imports_nothing_heavy() -> None:
 )
 def test_when_to_supervise(argv: list[str], environ: dict[str, str], wanted: bool) -> None:
     assert supervision_wanted(argv, environ) is wanted
+
+
+def test_the_supervisors_json_log_lines_parse(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "__stderr__", sys.stderr)
+    message = 'quote " backslash \\ control \x00\x1f\n snowman \u2603'
+    supervisor_module._Log({})(40, message)
+    entry = json.loads(capsys.readouterr().err)
+    assert (entry["level"], entry["logger"], entry["message"]) == (
+        "error",
+        "cogrt.supervisor",
+        message,
+    )
+    assert datetime.fromisoformat(entry["time"]).tzinfo is not None
 
 
 def test_exit_causes_and_restart_delays() -> None:
