@@ -142,7 +142,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 def _serve(project: Project, ns: argparse.Namespace) -> int:
     from cogrt.server import bind_socket, serve
-    from cogrt.supervised import connect
+    from cogrt.supervisor import inherited
 
     if sys.__stderr__ is not None:  # a crash in C code prints the Python stacks
         faulthandler.enable(sys.__stderr__, all_threads=True)
@@ -153,8 +153,7 @@ def _serve(project: Project, ns: argparse.Namespace) -> int:
             raise ConfigError(f"PORT={raw!r} is not a port number")
         port = int(raw)
     explicit_shutdown = ns.await_explicit_shutdown.strip().lower() not in _FALSE
-    link = connect()
-    if link is None:
+    if inherited() is None:  # --no-supervise, COGRT_SUPERVISE=0, or no fork()
         serve(
             project.predictor,
             host=ns.host,
@@ -166,7 +165,10 @@ def _serve(project: Project, ns: argparse.Namespace) -> int:
         )
         return 0
     from cogrt.runner.runtime import Runtime
+    from cogrt.supervised import connect
 
+    link = connect()
+    assert link is not None
     if explicit_shutdown:
         link.ignore_sigterm()
     runtime = Runtime(

@@ -133,8 +133,13 @@ def start(argv: Sequence[str]) -> int | None:
         return None
     supervisor = _Supervisor()
     while True:
-        if supervisor.fork_runtime():
-            return None  # in the new runtime: on to the CLI
+        try:
+            if supervisor.fork_runtime():
+                return None  # in the new runtime: on to the CLI
+        except OSError as exc:  # fork() or socketpair(): out of processes or memory
+            supervisor.log(40, f"cannot start a runtime process: {exc}")
+            supervisor.close()
+            return 1
         code = supervisor.watch()
         if code is not None:
             supervisor.close()
@@ -194,7 +199,7 @@ class _Supervisor:
     """The supervisor's state across runtimes; single-threaded, no event loop."""
 
     def __init__(self) -> None:
-        self._log = _Log(os.environ)
+        self.log = _Log(os.environ)
         self._listen_fd: int | None = None
         tmp = os.environ.get("TMPDIR") or "/tmp"
         self._journal_dir = os.path.join(tmp, f"cogrt-journal-{os.getpid()}-{os.urandom(6).hex()}")
@@ -218,7 +223,13 @@ class _Supervisor:
         ours, theirs = socket.socketpair()
         # Blocked across fork, so no signal reaches a handler of the wrong process.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:
             self._become_runtime(ours, theirs, mask)
             return True
@@ -226,7 +237,7 @@ class _Supervisor:
         theirs.close()
         self._runtime = _Runtime(pid, self._generation, ours)
         if self._generation > 1:
-            self._log(20, f"runtime process {pid} started (restart {self._generation - 1})")
+            self.log(20, f"runtime process {pid} started (restart {self._generation - 1})")
         return False
 
     def _become_runtime(
@@ -263,7 +274,7 @@ class _Supervisor:
             return code
         if runtime.ready_at is None:
             if runtime.listening or code > 128:
-                self._log(
+                self.log(
                     40,
                     f"runtime process {runtime.pid} died before it was ready ({cause}); "
                     "not restarting",
@@ -277,13 +288,13 @@ class _Supervisor:
         delay = restart_delay(self._quick_crashes)
         self._quick_crashes += 1
         self._causes[runtime.generation] = cause
-        self._log(
+        self.log(
             40,
             f"runtime process {runtime.pid} died ({cause}) {uptime:.1f} s after it was ready; "
             f"restarting it in {delay:g} s",
         )
         if not self._sleep(delay):
-            self._log(20, "stop requested during the restart delay: not restarting")
+            self.log(20, "stop requested during the restart delay: not restarting")
             return 0
         return None
 
