@@ -11,8 +11,8 @@ part, in a fresh interpreter per sample (interleaved, ``--runs`` of each):
   runtime imports anyway, so a supervised start only imports them earlier;
 * ``imports``: CPU ms and minor page faults of the runtime importing what
   serving needs, forked or not. The extra faults are the copy-on-write copies
-  a forked child makes of memory it shares with the supervisor (each a 4 KiB
-  copy, about a microsecond);
+  a forked child makes of memory it shares with the supervisor; ``cow`` is the
+  cost of one, timed on 1000 pages of a forked child;
 * ``pss``: the supervisor of a served ``models/echo`` (0.5 s after READY) next
   to an idle bare interpreter started as ``python -m`` at the same moment: the
   floor any Python process costs on this machine.
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import mmap
+import os
 import statistics
 import subprocess
 import sys
@@ -59,6 +61,29 @@ def start_sample(python: str, supervise: bool) -> dict[str, float]:
         [python, "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     return dict(json.loads(output.splitlines()[-1]))
+
+
+def cow_fault_us(pages: int = 1000) -> float:
+    """Microseconds per copy-on-write fault: a forked child writing pages its parent wrote."""
+    memory = mmap.mmap(-1, pages * mmap.PAGESIZE)
+    for page in range(pages):
+        memory[page * mmap.PAGESIZE] = 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        started = time.perf_counter()
+        for page in range(pages):
+            memory[page * mmap.PAGESIZE] = 2  # a fault and a copy per page
+        faulting = time.perf_counter() - started
+        started = time.perf_counter()
+        for page in range(pages):
+            memory[page * mmap.PAGESIZE] = 3  # the same loop, its pages now private
+        os.write(write, str((faulting - (time.perf_counter() - started)) / pages * 1e6).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(write)
+    with os.fdopen(read) as result:
+        return float(result.read())
 
 
 def pss_sample(python: str, idle_module: Path) -> tuple[float, float]:
@@ -108,6 +133,7 @@ def main() -> None:
             summary("faults", [s["faults"] for s in samples], ""),
         ]
         print(f"supervised {'yes' if supervise else 'no ':3}  " + "  ".join(columns))
+    print(summary("cow", [cow_fault_us() for _ in range(args.runs)], "us per fault"))
     with tempfile.TemporaryDirectory() as tmp:
         idle = Path(tmp) / "cogrt_idle_probe.py"
         idle.write_text("import time\ntime.sleep(120)\n")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import msgspec
 
@@ -66,15 +65,20 @@ _NULL = msgspec.Raw(b"null")
 _TRACE_HEADERS = ("traceparent", "tracestate")
 
 
-@dataclass(frozen=True)
 class Orphan:
-    """A prediction a dead runtime left in flight: it is owed a terminal webhook."""
+    """A prediction a dead runtime left in flight: it is owed a terminal webhook.
 
-    path: str
-    """The journal it was found in (removed once all its orphans are delivered)."""
-    entry: _Opened
-    started_at: str | None
-    cause: str
+    A plain class: a dataclass costs 1.5 ms of start-up to generate.
+    """
+
+    __slots__ = ("cause", "entry", "path", "started_at")
+
+    def __init__(self, path: str, entry: _Opened, started_at: str | None, cause: str) -> None:
+        self.path = path
+        """The journal it was found in (removed once all its orphans are delivered)."""
+        self.entry = entry
+        self.started_at = started_at
+        self.cause = cause
 
     @property
     def id(self) -> str:

@@ -19,8 +19,8 @@ the user started must not leave a server holding the port): it exits when
 the control socket reports end-of-file, which the loop sees whenever it runs,
 and on Linux it also asks the kernel for SIGKILL when the supervisor dies
 (``PR_SET_PDEATHSIG``), which covers a loop blocked by user code. That
-needs ``ctypes`` (about 4 ms to import), so it is done once setup is over,
-not on the way to READY.
+needs ``ctypes`` (about 4 ms to import): it is imported in a thread once
+setup is over, not on the way to READY nor on the loop.
 """
 
 from __future__ import annotations
@@ -110,19 +110,17 @@ class SupervisorLink:
         if await runtime.wait_setup() not in ("READY", "BUSY"):
             return
         self._send(b"R")
-        try:
-            self._die_with_supervisor()
-        except (OSError, AttributeError) as exc:  # no libc prctl: the socket still watches
-            log.warning("cannot ask to die with the supervisor: %s", exc)
-
-    def _die_with_supervisor(self) -> None:
         if not sys.platform.startswith("linux"):
             return
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        try:
+            prctl = await asyncio.to_thread(_load_prctl)
+            # On this (the main) thread: the kernel keeps the setting per thread, and
+            # an executor thread may end before the supervisor does.
+            if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+                raise OSError(_errno(), "prctl(PR_SET_PDEATHSIG)")
+        except (OSError, AttributeError) as exc:  # no libc prctl: the socket still watches
+            log.warning("cannot ask to die with the supervisor: %s", exc)
+            return
         if os.getppid() != self._inheritance.supervisor_pid:  # it died before the prctl
             self._supervisor_gone()
 
@@ -168,3 +166,16 @@ class SupervisorLink:
             self._control.send(message)
         except OSError:  # the supervisor is gone; the socket's end-of-file says so too
             pass
+
+
+def _load_prctl() -> Callable[..., int]:
+    import ctypes
+
+    prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    return prctl
+
+
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
