@@ -94,8 +94,7 @@ def tree_cpu_ms(root_pid: int) -> float:
     """CPU milliseconds used so far by every live thread of the tree.
 
     Read from ``/proc/PID/task/TID/schedstat`` (nanoseconds), where
-    ``tree_cpu_seconds``' ticks are 10 ms: start-up differences of a few ms
-    show here, and unlike wall time they hardly move when the machine is busy.
+    ``tree_cpu_seconds``' ticks are 10 ms.
     """
     total = 0
     for pid in process_tree(root_pid):

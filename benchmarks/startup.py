@@ -6,9 +6,9 @@ variant, ``-`` is the installed cogrt. ``--supervise on,off`` also A/Bs the
 supervisor (``off`` adds ``--no-supervise``); supervised rows show the
 supervisor process's own PSS too. Runs are interleaved (variant, then
 server, then the next round) so a machine that speeds up or slows down
-mid-run biases no variant. Polls every 5 ms; CPU time (all threads of the
-process tree, at READY) is far steadier than wall time on a busy machine;
-PSS is read 0.5 s after READY.
+mid-run biases no variant; with ``--supervise on,off`` the difference
+within each round is summarised too. Polls every 5 ms; CPU time is that of
+all threads of the process tree at READY; PSS is read 0.5 s after READY.
 
     python benchmarks/startup.py --runs 9
     python benchmarks/startup.py --src /tmp/before/src --src - --runs 15
@@ -124,6 +124,17 @@ def main() -> None:
             f" n={len(ready)}), CPU median {statistics.median(cpu):.1f} ms (min {cpu[0]:.1f})"
             f"  idle PSS {pss:.1f} MiB{supervisor}"
         )
+    for src in args.src or ["-"]:
+        for http in args.http.split(","):
+            if {"on", "off"} <= set(args.supervise.split(",")):
+                pairs = zip(results[src, http, "on"], results[src, http, "off"], strict=True)
+                diffs = sorted(on[0] - off[0] for on, off in pairs)
+                quarter = len(diffs) // 4
+                print(
+                    f"{http:9} {src:28} supervised minus not, same round: median"
+                    f" {statistics.median(diffs):+.1f} ms"
+                    f" (middle half {diffs[quarter]:+.0f} to {diffs[-quarter - 1]:+.0f})"
+                )
 
 
 if __name__ == "__main__":

@@ -105,8 +105,9 @@ async def test_a_large_input_is_not_journaled(tmp_path: Path) -> None:
 
 
 async def test_a_journal_that_cannot_be_written_is_disabled_not_fatal(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(journal_module, "COMPACT_BYTES", 1)
     (tmp_path / "file").write_text("")
     broken = Journal(str(tmp_path / "file" / "journal"), 1, {})
     with caplog.at_level(logging.WARNING, logger="cogrt.journal"):

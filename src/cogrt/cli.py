@@ -37,6 +37,7 @@ from cogrt.errors import CogrtError, ConfigError, RequestError
 
 if TYPE_CHECKING:
     from cogrt.schema.signature import Signature
+    from cogrt.supervisor import Inheritance
 
 __all__ = ["Project", "configure_logging", "main", "resolve_project"]
 
@@ -141,7 +142,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def _serve(project: Project, ns: argparse.Namespace) -> int:
-    from cogrt.server import bind_socket, serve
+    from cogrt.server import serve
     from cogrt.supervisor import inherited
 
     if sys.__stderr__ is not None:  # a crash in C code prints the Python stacks
@@ -153,22 +154,34 @@ def _serve(project: Project, ns: argparse.Namespace) -> int:
             raise ConfigError(f"PORT={raw!r} is not a port number")
         port = int(raw)
     explicit_shutdown = ns.await_explicit_shutdown.strip().lower() not in _FALSE
-    if inherited() is None:  # --no-supervise, COGRT_SUPERVISE=0, or no fork()
-        serve(
-            project.predictor,
-            host=ns.host,
-            port=port,
-            http=ns.http,
-            upload_url=ns.upload_url,
-            await_explicit_shutdown=explicit_shutdown,
-            **project.runtime_kwargs(),
-        )
-        return 0
-    from cogrt.runner.runtime import Runtime
-    from cogrt.supervised import connect
+    inheritance = inherited()
+    if inheritance is not None:
+        return _serve_supervised(project, ns, inheritance, port, explicit_shutdown)
+    serve(  # --no-supervise, COGRT_SUPERVISE=0, or a platform without fork()
+        project.predictor,
+        host=ns.host,
+        port=port,
+        http=ns.http,
+        upload_url=ns.upload_url,
+        await_explicit_shutdown=explicit_shutdown,
+        **project.runtime_kwargs(),
+    )
+    return 0
 
-    link = connect()
-    assert link is not None
+
+def _serve_supervised(
+    project: Project,
+    ns: argparse.Namespace,
+    inheritance: Inheritance,
+    port: int,
+    explicit_shutdown: bool,
+) -> int:
+    """Serve in a runtime process the supervisor forked: its socket, stop requests, journal."""
+    from cogrt.runner.runtime import Runtime
+    from cogrt.server import bind_socket, serve
+    from cogrt.supervised import SupervisorLink
+
+    link = SupervisorLink(inheritance)
     if explicit_shutdown:
         link.ignore_sigterm()
     runtime = Runtime(

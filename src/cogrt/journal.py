@@ -129,6 +129,8 @@ class Journal:
     def opened(self, prediction: Prediction, url: str, headers: Mapping[str, str]) -> None:
         """``prediction`` will want a terminal webhook to ``url``; of ``headers`` (the
         outgoing ones) only the trace headers are kept, never credentials."""
+        if self._disabled:
+            return
         trace = {name: headers[name] for name in _TRACE_HEADERS if name in headers}
         raw = _encode(prediction.input)
         entry = _Opened(
@@ -172,7 +174,8 @@ class Journal:
 
     def _compact(self) -> None:
         """Keep only the open entries: truncate, or write them to a new file and swap it in."""
-        assert self._fd is not None
+        if self._fd is None:
+            return
         try:
             if not self._open:
                 os.ftruncate(self._fd, 0)

@@ -1,9 +1,10 @@
 """The runtime's side of :mod:`cogrt.supervisor`: socket, readiness, stop requests, journal.
 
 ``cli`` wires a supervised runtime to its supervisor through a
-``SupervisorLink``: ``listener`` gives the socket to serve (binding and
-handing a copy over the first time), ``watch`` runs as ``serve()``'s
-shutdown trigger and ``stopping`` as the app's ``on_shutdown`` hook.
+``SupervisorLink`` built from ``supervisor.inherited()``: ``listener``
+gives the socket to serve (binding and handing a copy over the first time),
+``watch`` runs as ``serve()``'s shutdown trigger and ``stopping`` as the
+app's ``on_shutdown`` hook.
 
 Stop signals are the supervisor's: it passes SIGTERM and SIGINT on as
 messages, handled by the server's rules (``server._signals``: SIGTERM ignored
@@ -35,23 +36,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cogrt.journal import Journal
-from cogrt.supervisor import Inheritance, inherited
+from cogrt.supervisor import Inheritance
 
 if TYPE_CHECKING:
     from cogrt.runner.runtime import Runtime
 
-__all__ = ["SupervisorLink", "connect"]
+__all__ = ["SupervisorLink"]
 
 log = logging.getLogger("cogrt.supervisor")
 
 _PR_SET_PDEATHSIG = 1
 _MESSAGES = {ord("T"): signal.SIGTERM, ord("I"): signal.SIGINT}
-
-
-def connect() -> SupervisorLink | None:
-    """This process's link to its supervisor, or ``None`` when it runs unsupervised."""
-    inheritance = inherited()
-    return None if inheritance is None else SupervisorLink(inheritance)
 
 
 class SupervisorLink:
