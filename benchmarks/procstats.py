@@ -90,6 +90,26 @@ def tree_cpu_seconds(root_pid: int) -> float:
     return ticks / CLOCK_TICKS
 
 
+def tree_cpu_ms(root_pid: int) -> float:
+    """CPU milliseconds used so far by every live thread of the tree.
+
+    Read from ``/proc/PID/task/TID/schedstat`` (nanoseconds), where
+    ``tree_cpu_seconds``' ticks are 10 ms.
+    """
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            tasks = list((PROC / str(pid) / "task").iterdir())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+                continue
+    return total / 1e6
+
+
 def _pss_kib(pid: int) -> int:
     try:
         text = (PROC / str(pid) / "smaps_rollup").read_text()
@@ -99,6 +119,11 @@ def _pss_kib(pid: int) -> int:
         if row.startswith("Pss:"):
             return int(row.split()[1])
     return 0
+
+
+def pss_mib(pid: int) -> float:
+    """Proportional set size of one process in MiB (0 once it is gone)."""
+    return _pss_kib(pid) / 1024
 
 
 def tree_pss_mib(root_pid: int) -> float:

@@ -2,12 +2,17 @@
 
 Quicker than ``run.py`` for start-up work, and it can A/B source trees: each
 ``--src DIR`` (a checkout's ``src``, put first on ``PYTHONPATH``) is one
-variant, ``-`` is the installed cogrt. Runs are interleaved (variant, then
+variant, ``-`` is the installed cogrt. ``--supervise on,off`` also A/Bs the
+supervisor (``off`` adds ``--no-supervise``); supervised rows show the
+supervisor process's own PSS too. Runs are interleaved (variant, then
 server, then the next round) so a machine that speeds up or slows down
-mid-run biases no variant. Polls every 5 ms; PSS is read 0.5 s after READY.
+mid-run biases no variant; with ``--supervise on,off`` the difference
+within each round is summarised too. Polls every 5 ms; CPU time is that of
+all threads of the process tree at READY; PSS is read 0.5 s after READY.
 
     python benchmarks/startup.py --runs 9
     python benchmarks/startup.py --src /tmp/before/src --src - --runs 15
+    python benchmarks/startup.py --supervise on,off --http hypercorn --runs 15 --pyc
 
 ``PYTHONDONTWRITEBYTECODE=1`` in the environment makes every start compile
 cogrt from source when it is installed editable (~100 ms here); ``--pyc``
@@ -28,7 +33,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from procstats import tree_pss_mib
+from procstats import pss_mib, tree_cpu_ms, tree_pss_mib
 
 MODEL = Path(__file__).resolve().parent / "models" / "echo"
 
@@ -47,11 +52,17 @@ def is_ready(url: str) -> bool:
         return False
 
 
-def one_start(python: str, src: str, http: str, env: dict[str, str]) -> tuple[float, float]:
-    """(ms from spawn to READY, idle PSS MiB) of one server start."""
+Sample = tuple[float, float, float, float]
+"""ms from spawn to READY, CPU ms at READY, idle PSS MiB of the tree, of its first process."""
+
+
+def one_start(python: str, src: str, http: str, supervise: str, env: dict[str, str]) -> Sample:
+    """One server start, measured."""
     port = free_port()
     command = [python, "-m", "cogrt", "predict.py:Predictor", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--http", http]
+    if supervise == "off":
+        command.append("--no-supervise")
     if src != "-":
         env = {**env, "PYTHONPATH": src}
     url = f"http://127.0.0.1:{port}/health-check"
@@ -67,8 +78,9 @@ def one_start(python: str, src: str, http: str, env: dict[str, str]) -> tuple[fl
                 raise SystemExit(f"{command} not READY after 60 s")
             time.sleep(0.005)
         ready_ms = (time.perf_counter() - started) * 1000
+        cpu_ms = tree_cpu_ms(proc.pid)
         time.sleep(0.5)
-        return ready_ms, tree_pss_mib(proc.pid)
+        return ready_ms, cpu_ms, tree_pss_mib(proc.pid), pss_mib(proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -79,6 +91,7 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--src", action="append", help="source tree to test, '-' = installed")
     parser.add_argument("--http", default="hypercorn,uvicorn")
+    parser.add_argument("--supervise", default="on", help="on, off, or on,off to A/B")
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--pyc", action="store_true", help="cache bytecode (see above)")
     parser.add_argument("--pyc-dir", default="/tmp/cogrt-startup-pyc")
@@ -87,20 +100,41 @@ def main() -> None:
     if args.pyc:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = args.pyc_dir
-    variants = [(src, http) for src in args.src or ["-"] for http in args.http.split(",")]
-    for src, http in variants:  # warm-up: fills the bytecode cache, pages in the files
-        one_start(args.python, src, http, env)
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {v: [] for v in variants}
+    variants = [
+        (src, http, supervise)
+        for src in args.src or ["-"]
+        for http in args.http.split(",")
+        for supervise in args.supervise.split(",")
+    ]
+    for variant in variants:  # warm-up: fills the bytecode cache, pages in the files
+        one_start(args.python, *variant, env)
+    results: dict[tuple[str, str, str], list[Sample]] = {v: [] for v in variants}
     for _ in range(args.runs):
-        for src, http in variants:
-            results[src, http].append(one_start(args.python, src, http, env))
-    for (src, http), samples in results.items():
+        for variant in variants:
+            results[variant].append(one_start(args.python, *variant, env))
+    for (src, http, supervise), samples in results.items():
         ready = sorted(sample[0] for sample in samples)
-        pss = statistics.median(sample[1] for sample in samples)
+        cpu = sorted(sample[1] for sample in samples)
+        pss = statistics.median(sample[2] for sample in samples)
+        first = statistics.median(sample[3] for sample in samples)
+        supervisor = f", supervisor {first:.1f} MiB" if supervise == "on" else ""
         print(
-            f"{http:9} {src:28} READY median {statistics.median(ready):4.0f} ms"
-            f" (min {ready[0]:.0f}, max {ready[-1]:.0f}, n={len(ready)})  idle PSS {pss:.1f} MiB"
+            f"{http:9} {src:28} supervise {supervise:3} READY median"
+            f" {statistics.median(ready):4.0f} ms (min {ready[0]:.0f}, max {ready[-1]:.0f},"
+            f" n={len(ready)}), CPU median {statistics.median(cpu):.1f} ms (min {cpu[0]:.1f})"
+            f"  idle PSS {pss:.1f} MiB{supervisor}"
         )
+    for src in args.src or ["-"]:
+        for http in args.http.split(","):
+            if {"on", "off"} <= set(args.supervise.split(",")):
+                pairs = zip(results[src, http, "on"], results[src, http, "off"], strict=True)
+                diffs = sorted(on[0] - off[0] for on, off in pairs)
+                quarter = len(diffs) // 4
+                print(
+                    f"{http:9} {src:28} supervised minus not, same round: median"
+                    f" {statistics.median(diffs):+.1f} ms"
+                    f" (middle half {diffs[quarter]:+.0f} to {diffs[-quarter - 1]:+.0f})"
+                )
 
 
 if __name__ == "__main__":

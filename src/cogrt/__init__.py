@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from cogrt.errors import (
     AtCapacityError,
     CancelationException,
@@ -48,7 +46,10 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # not typing's: `python -m cogrt`'s supervisor runs this module, and
+if TYPE_CHECKING:  # typing would be most of a MiB of its memory (cogrt.supervisor)
+    from typing import Any
+
     from cogrt.app import create_app
     from cogrt.runner.runtime import Runtime
     from cogrt.server import serve

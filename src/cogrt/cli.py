@@ -9,6 +9,10 @@ here too, with the same flags and no ``REF``.
 cogrt's own log lines go to the *original* stderr (``sys.__stderr__``): the
 runtime captures ``sys.stderr`` into prediction logs, and server chatter
 must never show up there.
+
+Serving normally runs in a process forked by :mod:`cogrt.supervisor`
+(``python -m cogrt`` starts there); ``_serve`` then takes its socket, stop
+requests and crash journal from the supervisor (:mod:`cogrt.supervised`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import os
 import sys
@@ -32,6 +37,7 @@ from cogrt.errors import CogrtError, ConfigError, RequestError
 
 if TYPE_CHECKING:
     from cogrt.schema.signature import Signature
+    from cogrt.supervisor import Inheritance
 
 __all__ = ["Project", "configure_logging", "main", "resolve_project"]
 
@@ -125,26 +131,72 @@ def _parser(command: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--threads", type=int, default=None, help="accepted and ignored, as in Cog")
     parser.add_argument("--http", choices=("hypercorn", "uvicorn"), default="hypercorn")
+    parser.add_argument(
+        "--no-supervise",
+        action="store_true",
+        help="run the server as the only process: a crash ends it (for systemd or Kubernetes"
+        " to restart) instead of a supervisor restarting it on the same socket;"
+        " COGRT_SUPERVISE=0 does the same",
+    )
     return parser
 
 
 def _serve(project: Project, ns: argparse.Namespace) -> int:
     from cogrt.server import serve
+    from cogrt.supervisor import inherited
 
+    if sys.__stderr__ is not None:  # a crash in C code prints the Python stacks
+        faulthandler.enable(sys.__stderr__, all_threads=True)
     port = ns.port
     if port is None:
         raw = os.environ.get("PORT", "5000")
         if not raw.isdigit():
             raise ConfigError(f"PORT={raw!r} is not a port number")
         port = int(raw)
-    serve(
+    explicit_shutdown = ns.await_explicit_shutdown.strip().lower() not in _FALSE
+    inheritance = inherited()
+    if inheritance is not None:
+        return _serve_supervised(project, ns, inheritance, port, explicit_shutdown)
+    serve(  # --no-supervise, COGRT_SUPERVISE=0, or a platform without fork()
         project.predictor,
         host=ns.host,
         port=port,
         http=ns.http,
         upload_url=ns.upload_url,
-        await_explicit_shutdown=ns.await_explicit_shutdown.strip().lower() not in _FALSE,
+        await_explicit_shutdown=explicit_shutdown,
         **project.runtime_kwargs(),
+    )
+    return 0
+
+
+def _serve_supervised(
+    project: Project,
+    ns: argparse.Namespace,
+    inheritance: Inheritance,
+    port: int,
+    explicit_shutdown: bool,
+) -> int:
+    """Serve in a runtime process the supervisor forked: its socket, stop requests, journal."""
+    from cogrt.runner.runtime import Runtime
+    from cogrt.server import bind_socket, serve
+    from cogrt.supervised import SupervisorLink
+
+    link = SupervisorLink(inheritance)
+    if explicit_shutdown:
+        link.ignore_sigterm()
+    runtime = Runtime(
+        project.predictor,
+        upload_url=ns.upload_url,
+        journal=link.journal(),
+        **project.runtime_kwargs(),
+    )
+    serve(
+        runtime,
+        sock=link.listener(lambda: bind_socket(ns.host, port)),
+        http=ns.http,
+        await_explicit_shutdown=explicit_shutdown,
+        shutdown_trigger=lambda: link.watch(runtime),
+        on_shutdown=link.stopping,  # reaches create_app through serve()'s keyword arguments
     )
     return 0
 

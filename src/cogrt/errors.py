@@ -25,7 +25,9 @@ the field), never from cogrt's internals.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # not typing's: the supervisor imports this module, and no more
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "AtCapacityError",

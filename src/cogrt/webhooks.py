@@ -18,6 +18,9 @@ Deliberate choices beyond Cog:
   when the interval has passed instead of being dropped.
 * With ``COG_WEBHOOK_SECRET`` set, requests are signed the Standard Webhooks
   way (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+* Under the supervisor, predictions that want a terminal webhook are kept in
+  a crash journal (:mod:`cogrt.journal`); ``resume_journal`` sends the ones a
+  dead runtime process left in flight their terminal ``failed`` payload.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -42,6 +45,8 @@ from cogrt.runner.prediction import Prediction
 
 if TYPE_CHECKING:
     import httpx
+
+    from cogrt.journal import Journal, Orphan
 
 __all__ = ["TERMINAL_RETRIES", "WebhookSender", "retry_delay", "signing_key"]
 
@@ -93,8 +98,10 @@ class WebhookSender:
         auth_token: str | None = None,
         secret: str | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        journal: Journal | None = None,
     ) -> None:
         self._client = client
+        self._journal = journal
         self.throttle_interval = throttle_interval
         self.sleep = sleep
         self._key = signing_key(secret) if secret else None
@@ -104,7 +111,9 @@ class WebhookSender:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, user_agent: str) -> WebhookSender:
+    def from_settings(
+        cls, settings: Settings, *, user_agent: str, journal: Journal | None = None
+    ) -> WebhookSender:
         """A sender with its own client (made at the first ``attach``); a bad secret fails here."""
         if settings.webhook_secret:
             signing_key(settings.webhook_secret)
@@ -113,6 +122,7 @@ class WebhookSender:
             throttle_interval=settings.throttle_interval,
             auth_token=settings.webhook_auth_token,
             secret=settings.webhook_secret,
+            journal=journal,
         )
 
     def attach(
@@ -132,11 +142,46 @@ class WebhookSender:
                 value = trace_headers.get(name)
                 if value is not None:
                     headers[name] = value
-        delivery = _Delivery(self, prediction, url, frozenset(events), headers)
+        wanted = frozenset(events)
+        journal = self._journal if "completed" in wanted else None
+        if journal is not None:
+            journal.opened(prediction, url, headers)
+        delivery = _Delivery(self, prediction, url, wanted, headers, journal)
         prediction.add_listener(delivery.on_event)
-        task = asyncio.get_running_loop().create_task(
-            delivery.run(), name=f"cogrt-webhook-{prediction.id}"
+        self._track(delivery.run(), f"cogrt-webhook-{prediction.id}")
+
+    def resume_journal(self) -> None:
+        """Send each prediction a dead runtime process left in flight its terminal webhook.
+
+        Runs beside setup (not after it), so a slow or failing setup delays no one.
+        """
+        if self._journal is None:
+            return
+        orphans = self._journal.orphans()
+        if not orphans:
+            return
+        log.info(
+            "sending the terminal webhook of %d prediction(s) the previous runtime process "
+            "left in flight",
+            len(orphans),
         )
+        self._http()
+        for orphan in orphans:
+            self._track(self._resume(orphan), f"cogrt-webhook-{orphan.id}")
+
+    async def _resume(self, orphan: Orphan) -> None:
+        assert self._journal is not None
+        headers = {**self._headers, **orphan.trace_headers}
+        try:
+            await self.send_terminal(orphan.url, orphan.payload(), headers, orphan.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug here must not pass silently, nor reach the loop's handler
+            log.exception("terminal webhook for %s failed", orphan.id)
+        self._journal.delivered(orphan)
+
+    def _track(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -179,6 +224,22 @@ class WebhookSender:
         log.info("webhook to %s answered %d", url, response.status_code)
         return response.status_code in _RETRY_STATUSES
 
+    async def send_terminal(
+        self, url: str, body: bytes, headers: dict[str, str], prediction_id: str
+    ) -> None:
+        """Post a terminal payload, retrying as spec §13.3 says; one message id throughout."""
+        message_id = _message_id()
+        for retry in range(TERMINAL_RETRIES + 1):
+            if retry:
+                await self.sleep(retry_delay(retry))
+            if not await self.post(url, body, headers, message_id):
+                return
+        log.warning(
+            "gave up delivering the terminal webhook of %s after %d attempts",
+            prediction_id,
+            TERMINAL_RETRIES + 1,
+        )
+
 
 class _Delivery:
     """The mailbox and sender loop of one prediction's webhooks."""
@@ -190,8 +251,10 @@ class _Delivery:
         url: str,
         events: frozenset[str],
         headers: dict[str, str],
+        journal: Journal | None,
     ) -> None:
         self._sender = sender
+        self._journal = journal
         self._prediction = prediction
         self._url = url
         self._events = events
@@ -205,9 +268,13 @@ class _Delivery:
         if event == "completed":
             if "completed" in self._events:
                 self._terminal = _encoder.encode(data)
+            if self._journal is not None:
+                self._journal.closed(self._prediction.id)
             self._finished.set()
             self._dirty.set()
             return
+        if event == "start" and self._journal is not None:
+            self._journal.processing(self._prediction)
         name = _WEBHOOK_EVENT.get(event)
         if name is None or name not in self._events:
             return
@@ -219,7 +286,9 @@ class _Delivery:
         try:
             await self._send_intermediate()
             if self._terminal is not None:
-                await self._send_terminal(self._terminal)
+                await self._sender.send_terminal(
+                    self._url, self._terminal, self._headers, self._prediction.id
+                )
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug here must not pass silently, nor reach the loop's handler
@@ -255,19 +324,6 @@ class _Delivery:
         finally:
             finished.cancel()
             pause.cancel()
-
-    async def _send_terminal(self, body: bytes) -> None:
-        message_id = _message_id()
-        for retry in range(TERMINAL_RETRIES + 1):
-            if retry:
-                await self._sender.sleep(retry_delay(retry))
-            if not await self._sender.post(self._url, body, self._headers, message_id):
-                return
-        log.warning(
-            "gave up delivering the terminal webhook of %s after %d attempts",
-            self._prediction.id,
-            TERMINAL_RETRIES + 1,
-        )
 
 
 def _message_id() -> str:

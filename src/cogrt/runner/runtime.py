@@ -48,6 +48,8 @@ from cogrt.webhooks import WebhookSender
 if TYPE_CHECKING:
     import httpx
 
+    from cogrt.journal import Journal
+
 __all__ = ["Runtime"]
 
 _log = logging.getLogger(__name__)
@@ -69,8 +71,10 @@ class Runtime:
         concurrency: int | None = None,
         upload_url: str | None = None,
         workdir: str | os.PathLike[str] | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.settings = settings or Settings.from_environ()
+        self._journal = journal
         self.upload_url = upload_url
         self._workdir = Path(workdir) if workdir is not None else Path.cwd()
         self._worker = WorkerThread()
@@ -88,6 +92,7 @@ class Runtime:
         self._setup_completed_at: str | None = None
         self._setup_logs: list[str] = []
         self._setup_task: asyncio.Task[None] | None = None
+        self._entered = asyncio.Event()
         self._warm_up: asyncio.Task[None] | None = None
         self._inflight: dict[str, Prediction] = {}
         self._slots = 1
@@ -104,11 +109,13 @@ class Runtime:
 
     async def __aenter__(self) -> Runtime:
         self._webhooks = WebhookSender.from_settings(
-            self.settings, user_agent=f"cogrt/{__version__}"
+            self.settings, user_agent=f"cogrt/{__version__}", journal=self._journal
         )
+        self._webhooks.resume_journal()  # beside setup: a crashed predecessor's webhooks
         logs.install()
         self._setup_started_at = utc_now()
         self._setup_task = asyncio.get_running_loop().create_task(self._run_setup())
+        self._entered.set()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -141,10 +148,21 @@ class Runtime:
         await asyncio.gather(*(p.wait() for p in list(self._inflight.values())))
 
     async def wait_setup(self, timeout: float | None = None) -> str:
-        """Wait until setup has finished (either way) and return the health status."""
-        if self._setup_task is not None:
-            await asyncio.wait([self._setup_task], timeout=timeout)
+        """Wait until setup has finished (either way) and return the health status.
+
+        A runtime not entered yet is waited for too: code that hands one to
+        ``create_app`` (the supervised CLI) learns when the server's runtime is ready.
+        """
+        try:
+            await asyncio.wait_for(self._setup_finished(), timeout)
+        except asyncio.TimeoutError:
+            pass
         return self.status
+
+    async def _setup_finished(self) -> None:
+        await self._entered.wait()
+        assert self._setup_task is not None
+        await asyncio.wait([self._setup_task])
 
     async def _run_setup(self) -> None:
         """Load the model and run ``setup()``; a failure goes to the setup logs and stderr."""
