@@ -287,7 +287,8 @@ async def test_a_5000_token_burst_reaches_a_reading_client_whole(stall: bool) ->
                 call.hold()  # not even the response start goes out yet
                 await until(lambda: runtime.get(pid) is not None)  # noqa: B023
                 prediction = runtime.get(pid)
-                await until(lambda: prediction.done or len(prediction.output()) > 2 * 1024 + 1)  # noqa: B023
+                streamed = lambda: len(prediction.output() or ())  # noqa: B023, E731
+                await until(lambda: prediction.done or streamed() > 2 * 1024 + 1)  # noqa: B023
                 call.resume()
             await call.finish()
             events = parse(call.body)
