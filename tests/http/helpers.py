@@ -34,3 +34,13 @@ async def served(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://cogrt") as client:
             yield client, app
+
+
+def raw_post(seconds: float) -> bytes:
+    """A whole ``POST /predictions`` for the ``sleep``-style predictors, as raw HTTP/1.1 bytes."""
+    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
+    return (
+        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )

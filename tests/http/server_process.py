@@ -87,7 +87,7 @@ def spawned(command: list[str], headers: dict[str, str] | None = None) -> Iterat
         with log.open("wb") as sink:
             process = subprocess.Popen(command, cwd=PREDICTORS, stdout=sink, stderr=sink, env=env)
         try:
-            server = Server(process, _url(process, log), log, dict(headers or {}))
+            server = Server(process, startup_url(process, log), log, dict(headers or {}))
             server.wait_status("READY", timeout=30)
             yield server
         finally:
@@ -96,7 +96,8 @@ def spawned(command: list[str], headers: dict[str, str] | None = None) -> Iterat
             process.wait(10)
 
 
-def _url(process: subprocess.Popen[bytes], log: Path) -> str:
+def startup_url(process: subprocess.Popen[bytes], log: Path) -> str:
+    """The address from cogrt's startup line in ``log``, waited for (bounded)."""
     deadline = time.monotonic() + 20
     while (match := STARTUP.search(log.read_bytes())) is None:
         assert process.poll() is None, f"server exited:\n{log.read_text()}"

@@ -14,7 +14,7 @@ import pytest
 from cogrt import submission
 from cogrt.app import create_app
 
-from .helpers import load, served
+from .helpers import load, raw_post, served
 from .server_process import Server, running
 
 ASYNC = {"prefer": "respond-async"}
@@ -134,15 +134,6 @@ def http(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def post(seconds: float) -> bytes:
-    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
-    return (
-        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-        + payload
-    )
-
-
 def read_until_eof(sock: socket.socket) -> bytes:
     """Everything the server writes until it closes (bounded by the socket timeout)."""
     chunks = []
@@ -164,9 +155,9 @@ def test_a_retry_right_after_a_disconnect_is_never_refused(http: str) -> None:
     with running(SLEEPY, http=http) as server:
         for _ in range(10):
             with socket.create_connection(server.address, timeout=10) as gone:
-                gone.sendall(post(60))
+                gone.sendall(raw_post(60))
                 server.wait_status("BUSY")
-            status, body = answer(server, post(0))  # at once: no wait for READY
+            status, body = answer(server, raw_post(0))  # at once: no wait for READY
             assert (status, body["status"]) == (200, "succeeded")
 
 
@@ -177,10 +168,10 @@ def test_a_half_close_is_a_disconnect_on_both_servers(http: str) -> None:
         running(SLEEPY, http=http) as server,
         socket.create_connection(server.address, timeout=10) as half,
     ):
-        half.sendall(post(60))
+        half.sendall(raw_post(60))
         server.wait_status("BUSY")
         half.shutdown(socket.SHUT_WR)
-        status, body = answer(server, post(0))
+        status, body = answer(server, raw_post(0))
         written = read_until_eof(half)  # uvicorn closes at once, hypercorn writes the 499
     assert (status, body["status"]) == (200, "succeeded")
     assert written == b"" or written.startswith(b"HTTP/1.1 499 ")

@@ -10,6 +10,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from .helpers import raw_post
 from .server_process import Server, running
 
 SLEEPY = "http_sleep_steps.py:Predictor"
@@ -147,29 +148,20 @@ def read_response(sock: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
-def post_request(seconds: float) -> bytes:
-    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
-    return (
-        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-        + payload
-    )
-
-
 def test_after_sigterm_a_keep_alive_connection_gets_503_not_a_reset(http: str) -> None:
     with (
         running(SLEEPY, http=http) as server,
         socket.create_connection(server.address, timeout=10) as keep,
         socket.create_connection(server.address, timeout=10) as slow,
     ):
-        keep.sendall(post_request(0))
+        keep.sendall(raw_post(0))
         head, body = read_response(keep)
         assert head.startswith(b"HTTP/1.1 200 ")
-        slow.sendall(post_request(60))  # keeps the server in its graceful phase
+        slow.sendall(raw_post(60))  # keeps the server in its graceful phase
         server.wait_status("BUSY")
         server.process.send_signal(signal.SIGTERM)
         server.wait_for_output("SIGTERM received")
-        keep.sendall(post_request(0))
+        keep.sendall(raw_post(0))
         head, body = read_response(keep)
         assert head.startswith(b"HTTP/1.1 503 ")
         assert b"\r\nconnection: close" in head.lower()

@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ import msgspec
 import cogrt
 
 from .helpers import PREDICTORS
-from .server_process import STARTUP, Server
+from .server_process import Server, startup_url
 
 COGRT_FRAME = re.compile(r'File "' + re.escape(str(Path(cogrt.__file__).parent)))
 
@@ -39,22 +38,13 @@ def serving(ref: str, wanted: str) -> Iterator[Server]:
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(command, cwd=PREDICTORS, stdout=out, stderr=err, env=env)
         try:
-            server = Server(process, _url(process, stderr), stderr)
+            server = Server(process, startup_url(process, stderr), stderr)
             server.wait_status(wanted, timeout=30)
             yield server
         finally:
             if process.poll() is None:
                 process.kill()
             process.wait(10)
-
-
-def _url(process: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + 20
-    while (match := STARTUP.search(log.read_bytes())) is None:
-        assert process.poll() is None, f"server exited:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"no startup line:\n{log.read_text()}"
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{int(match.group(1))}"
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

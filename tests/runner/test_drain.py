@@ -6,6 +6,8 @@ import asyncio
 import gc
 import warnings
 
+import pytest
+
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
 
@@ -29,28 +31,19 @@ def start_async(runtime: Runtime, count: int) -> tuple[list[Prediction], asyncio
     return predictions, started
 
 
-async def test_drain_without_grace_cancels_and_leaves_no_unawaited_coroutine() -> None:
+@pytest.mark.parametrize("grace", [0, 0.05], ids=["no grace", "grace"])
+async def test_drain_cancels_what_is_still_running_and_leaves_no_unawaited_coroutine(
+    grace: float,
+) -> None:
     async with running(load("async_cancel").Predictor, concurrency=3) as runtime:
         predictions, started = start_async(runtime, 3)
         await asyncio.wait_for(started.wait(), 10)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            await runtime.drain(0)
+            await runtime.drain(grace)
             gc.collect()
         assert [p.status for p in predictions] == ["canceled"] * 3
         assert runtime.status == "READY"
-    assert [str(w.message) for w in caught if w.category is RuntimeWarning] == []
-
-
-async def test_drain_with_grace_cancels_what_is_still_running() -> None:
-    async with running(load("async_cancel").Predictor, concurrency=2) as runtime:
-        predictions, started = start_async(runtime, 2)
-        await asyncio.wait_for(started.wait(), 10)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            await runtime.drain(0.05)
-            gc.collect()
-        assert [p.status for p in predictions] == ["canceled"] * 2
     assert [str(w.message) for w in caught if w.category is RuntimeWarning] == []
 
 
