@@ -50,10 +50,12 @@ Kubernetes, which restart the process themselves), and where there is no
 from __future__ import annotations
 
 import _socket
-import os
 import select
 import sys
 import time
+
+if sys.platform != "win32":  # Windows has no fork and never supervises
+    import posix  # what ``os`` wraps: ``os`` itself is 0.17 MiB of the exec'd supervisor
 
 TYPE_CHECKING = False  # not typing's: see the module docstring
 if TYPE_CHECKING:
@@ -156,6 +158,8 @@ def start(argv: Sequence[str]) -> int | None:
     after the last runtime.
     """
     global _inherited
+    import os  # loaded already: this runs before the exec, or in a runtime
+
     handed = os.environ.pop(_ENVIRONMENT, None)  # not passed on to the model's processes
     if handed is not None:
         _inherited = _take_over(handed)
@@ -165,7 +169,7 @@ def start(argv: Sequence[str]) -> int | None:
     # Blocked until the exec'd image has its handlers: a stop signal is neither lost with
     # the wake-up pipe at the exec nor fatal in the window when no handler is installed.
     mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, _HANDLED)
-    supervisor = _Supervisor(list(argv))
+    supervisor = _Supervisor(list(argv), os.environ)
     try:
         if supervisor.fork_runtime(mask):
             return None  # in the new runtime: on to the CLI
@@ -187,7 +191,11 @@ def _resume(state: Sequence[str]) -> int:
     wake-up pipe are in place, so one sent during the exec is served now.
     """
     control_fd, runtime_pid, journal_dir, *args = state
-    supervisor = _Supervisor(args, journal_dir)
+    wanted = (b"COG_LOG_LEVEL", b"LOG_FORMAT")  # for _Log
+    environ = {
+        k.decode(): v.decode(errors="replace") for k, v in posix.environ.items() if k in wanted
+    }
+    supervisor = _Supervisor(args, environ, journal_dir)
     supervisor.adopt(int(runtime_pid), int(control_fd))
     _signal.pthread_sigmask(_signal.SIG_UNBLOCK, _HANDLED)
     return supervisor.run()
@@ -197,6 +205,7 @@ def _take_over(handed: str) -> Inheritance:
     """A spawned runtime's ``Inheritance``, from the ``COGRT_SUPERVISED`` its supervisor set:
     control socket, listening socket, generation, journal directory, then one line per
     earlier crash (``generation cause``)."""
+    import os
     import socket
 
     try:
@@ -219,6 +228,8 @@ def supervision_wanted(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Serving, on a platform with ``fork``, and neither ``--no-supervise`` nor
     ``COGRT_SUPERVISE=0``. ``--no-supervise`` may be abbreviated as argparse allows:
     no other serve option starts with ``--n``."""
+    import os  # loaded already: ``os`` is only kept out of the exec'd supervisor
+
     if not hasattr(os, "fork") or environ.get("COGRT_SUPERVISE", "").strip().lower() in _OFF:
         return False
     if argv and argv[0] in ("schema", "predict"):
@@ -233,7 +244,7 @@ def supervision_wanted(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
 
 def describe_exit(status: int) -> tuple[str, int]:
     """A wait status as words for logs and webhooks, and as a shell-style exit code."""
-    code = os.waitstatus_to_exitcode(status)
+    code = posix.waitstatus_to_exitcode(status)
     if code >= 0:
         return f"exit {code}", code
     name = _SIGNAL_NAMES.get(-code, f"signal {-code}")
@@ -264,13 +275,16 @@ class _Runtime:
 class _Supervisor:
     """The supervisor's state across runtimes; single-threaded, no event loop."""
 
-    def __init__(self, args: list[str], journal_dir: str | None = None) -> None:
-        self.log = _Log(os.environ)
+    def __init__(
+        self, args: list[str], environ: Mapping[str, str], journal_dir: str | None = None
+    ) -> None:
+        self.log = _Log(environ)
         self._args = args
         self._listen_fd: int | None = None
         if journal_dir is None:
-            tmp = os.environ.get("TMPDIR") or "/tmp"
-            journal_dir = os.path.join(tmp, f"cogrt-journal-{os.getpid()}-{os.urandom(6).hex()}")
+            tmp = environ.get("TMPDIR") or "/tmp"
+            name = f"cogrt-journal-{posix.getpid()}-{posix.urandom(6).hex()}"
+            journal_dir = f"{tmp.rstrip('/')}/{name}"
         self._journal_dir = journal_dir
         self._generation = 0
         self._causes: dict[int, str] = {}
@@ -279,9 +293,9 @@ class _Supervisor:
         self._quick_crashes = 0
         self._runtime: _Runtime | None = None
         # Signals wake the select() loop through this pipe (the byte is the signal number).
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._wake_r, self._wake_w = posix.pipe()
+        posix.set_blocking(self._wake_r, False)
+        posix.set_blocking(self._wake_w, False)
         for signum in _HANDLED:
             _signal.signal(signum, _ignore)
         _signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
@@ -294,7 +308,7 @@ class _Supervisor:
         self._generation += 1
         ours, theirs = _socket.socketpair()
         try:
-            pid = os.fork()
+            pid = posix.fork()
         except OSError:
             ours.close()
             theirs.close()
@@ -317,8 +331,8 @@ class _Supervisor:
         _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        posix.close(self._wake_r)
+        posix.close(self._wake_w)
         ours.close()
         _inherited = Inheritance(
             socket.socket(fileno=theirs.detach()),
@@ -326,7 +340,7 @@ class _Supervisor:
             self._journal_dir,
             self._generation,
             dict(self._causes),
-            os.getppid(),
+            posix.getppid(),
         )
 
     def become_minimal(self) -> None:
@@ -343,21 +357,23 @@ class _Supervisor:
         runtime = self._runtime
         assert runtime is not None and runtime.control is not None
         fd = runtime.control.fileno()
+        import os  # loaded already: this runs before the exec
+
         here = os.path.dirname(os.path.abspath(__file__))
         argv = [sys.executable, "-S", "-I", "-c", _BOOTSTRAP, here]
         argv += [str(fd), str(runtime.pid), self._journal_dir]
         try:
             if not sys.executable:
                 raise OSError("the interpreter's path (sys.executable) is unknown")
-            os.set_inheritable(fd, True)
-            os.execv(sys.executable, [*argv, *self._args])
+            posix.set_inheritable(fd, True)
+            posix.execv(sys.executable, [*argv, *self._args])
         except OSError as exc:
-            os.set_inheritable(fd, False)
+            posix.set_inheritable(fd, False)
             self.log(30, f"cannot start a minimal supervisor, supervising from here: {exc}")
 
     def adopt(self, pid: int, control_fd: int) -> None:
         """In the exec'd image: watch the first runtime, forked by the image before."""
-        os.set_inheritable(control_fd, False)
+        posix.set_inheritable(control_fd, False)
         self._generation = 1
         self._runtime = _Runtime(pid, 1, _socket.socket(fileno=control_fd))
 
@@ -383,11 +399,13 @@ class _Supervisor:
         self._generation += 1
         ours, theirs = _socket.socketpair()
         try:
-            os.set_inheritable(theirs.fileno(), True)
-            environ = dict(os.environ)
-            environ[_ENVIRONMENT] = self._hand_over(theirs.fileno())
+            posix.set_inheritable(theirs.fileno(), True)
+            environ = dict(posix.environ)  # as the user started cogrt: bytes, as the kernel has it
+            environ[_ENVIRONMENT.encode()] = self._hand_over(theirs.fileno()).encode(
+                "utf-8", "surrogateescape"
+            )
             argv = [sys.executable, "-m", "cogrt", *self._args]
-            pid = os.posix_spawn(sys.executable, argv, environ)
+            pid = posix.posix_spawn(sys.executable, argv, environ)
         except OSError:
             ours.close()
             raise
@@ -455,7 +473,7 @@ class _Supervisor:
 
     def _on_signals(self, runtime: _Runtime | None) -> None:
         try:
-            received = os.read(self._wake_r, 64)
+            received = posix.read(self._wake_r, 64)
         except BlockingIOError:
             return
         for signum in received:
@@ -468,7 +486,7 @@ class _Supervisor:
                 continue
             try:
                 if runtime.control is None:  # it closed its end: the signal itself will do
-                    os.kill(runtime.pid, signum)
+                    posix.kill(runtime.pid, signum)
                 else:
                     runtime.control.send(message)
             except OSError:
@@ -484,10 +502,10 @@ class _Supervisor:
             data, fds = b"", []
         for fd in fds:
             if data == b"L" and self._listen_fd is None:
-                os.set_inheritable(fd, True)  # for the runtimes spawned after a crash
+                posix.set_inheritable(fd, True)  # for the runtimes spawned after a crash
                 self._listen_fd = fd
             else:
-                os.close(fd)
+                posix.close(fd)
         if data == b"L":
             runtime.listening = True
         elif data == b"R":
@@ -525,17 +543,17 @@ class _Supervisor:
     def close(self) -> None:
         """Before the supervisor exits: release the socket, remove the journals."""
         if self._listen_fd is not None:
-            os.close(self._listen_fd)
+            posix.close(self._listen_fd)
         _signal.set_wakeup_fd(-1)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        posix.close(self._wake_r)
+        posix.close(self._wake_w)
         try:
-            names = os.listdir(self._journal_dir)
+            names = posix.listdir(self._journal_dir)
         except OSError:
             return
         for name in names:
-            _ignore_os_error(os.unlink, os.path.join(self._journal_dir, name))
-        _ignore_os_error(os.rmdir, self._journal_dir)
+            _ignore_os_error(posix.unlink, f"{self._journal_dir}/{name}")
+        _ignore_os_error(posix.rmdir, self._journal_dir)
 
 
 def _ignore_os_error(remove: Callable[[str], None], path: str) -> None:
@@ -569,7 +587,7 @@ def _reap(runtime_pid: int | None) -> int | None:
     """
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status = posix.waitpid(-1, posix.WNOHANG)
         except ChildProcessError:
             return None
         if pid == 0:
