@@ -42,9 +42,9 @@ ready, ``S`` stopping on request, ``E`` ignores SIGTERM
 Off with ``--no-supervise`` or ``COGRT_SUPERVISE=0`` (under systemd or
 Kubernetes, which restart the process themselves), and where there is no
 ``fork``. This file runs as the supervisor, which must stay small: it imports
-``select`` and ``_socket`` and what a bare interpreter loads anyway, not
-``signal`` nor ``socket`` (their enums cost a MiB);
-``tests/http/test_supervisor.py`` pins the list.
+``select`` and ``_socket`` and what a bare interpreter loads anyway
+(``posix``, ``_signal``), not ``os``, ``signal`` nor ``socket`` (over a MiB
+between them); ``tests/http/test_supervisor.py`` pins the list.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ _JSON_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\"} | {c: f"\\u{c:04x}" for c i
 
 
 class Inheritance:
-    """What a runtime process gets from its supervisor when it is forked."""
+    """What a runtime process gets from its supervisor: forked, or spawned (``_take_over``)."""
 
     __slots__ = ("causes", "control", "generation", "journal_dir", "listen_fd", "supervisor_pid")
 
