@@ -6,9 +6,10 @@ part, in a fresh interpreter per sample (interleaved, ``--runs`` of each):
 
 * ``start``: wall ms ``supervisor.start()`` takes until the forked runtime
   runs on: the supervisor's setup, ``fork()``, the runtime's signal and
-  descriptor resets. Importing ``cogrt.supervisor`` is left out (both variants
-  do it first): ``json``, ``select``, ``signal`` and ``socket`` are modules the
-  runtime imports anyway, so a supervised start only imports them earlier;
+  descriptor resets and its import of ``signal`` and ``socket`` (modules it
+  imports anyway: a supervised start only imports them earlier). Importing
+  ``cogrt.supervisor`` is left out (both variants do it first). The
+  supervisor's exec of a fresh image runs meanwhile in the other process;
 * ``imports``: CPU ms and minor page faults of the runtime importing what
   serving needs, forked or not. The extra faults are the copy-on-write copies
   a forked child makes of memory it shares with the supervisor; ``cow`` is the
