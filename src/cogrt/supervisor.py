@@ -490,7 +490,8 @@ class _Supervisor:
                 else:
                     runtime.control.send(message)
             except OSError:
-                pass  # it is exiting: its status follows
+                # It is exiting: its wait status follows.
+                pass
 
     def _on_message(self, runtime: _Runtime) -> None:
         assert runtime.control is not None
