@@ -30,6 +30,7 @@ from collections.abc import Mapping
 import msgspec
 
 from cogrt.runner.prediction import Prediction, utc_now
+from cogrt.webhooks import TRACE_HEADERS
 
 __all__ = ["COMPACT_BYTES", "MAX_INPUT_BYTES", "Journal", "Orphan"]
 
@@ -62,7 +63,6 @@ class _Closed(msgspec.Struct, tag_field="op", tag="closed"):
 _encode = msgspec.json.Encoder().encode
 _decode_line = msgspec.json.Decoder(_Opened | _Processing | _Closed).decode
 _NULL = msgspec.Raw(b"null")
-_TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 class Orphan:
@@ -131,7 +131,7 @@ class Journal:
         outgoing ones) only the trace headers are kept, never credentials."""
         if self._disabled:
             return
-        trace = {name: headers[name] for name in _TRACE_HEADERS if name in headers}
+        trace = {name: headers[name] for name in TRACE_HEADERS if name in headers}
         raw = _encode(prediction.input)
         entry = _Opened(
             prediction.id,

@@ -44,6 +44,7 @@ from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
 from cogrt.sse import EventStreamResponse, Streams
+from cogrt.webhooks import TRACE_HEADERS
 
 __all__ = [
     "CANCELED_SLOT_WAIT",
@@ -78,7 +79,6 @@ _NO_SSE = {
     },
     True: {"error": "Training endpoints do not support streaming responses."},
 }
-_TRACE_HEADERS = ("traceparent", "tracestate")
 WATCH_DISCONNECT_AFTER = 0.25
 """Seconds a sync request to a many-slot model runs before its client's leaving is watched for."""
 CANCELED_SLOT_WAIT = 5.0
@@ -360,7 +360,7 @@ def runtime_of(request: Request) -> Runtime:
 
 def _trace_headers(request: Request) -> dict[str, str]:
     """W3C trace context of the creating request, passed on to its webhooks (§13.3)."""
-    return {name: value for name in _TRACE_HEADERS if (value := request.headers.get(name))}
+    return {name: value for name in TRACE_HEADERS if (value := request.headers.get(name))}
 
 
 def _streams(request: Request) -> Streams:

@@ -48,14 +48,15 @@ if TYPE_CHECKING:
 
     from cogrt.journal import Journal, Orphan
 
-__all__ = ["TERMINAL_RETRIES", "WebhookSender", "retry_delay", "signing_key"]
+__all__ = ["TERMINAL_RETRIES", "TRACE_HEADERS", "WebhookSender", "retry_delay", "signing_key"]
 
 log = logging.getLogger("cogrt.webhooks")
 
 TERMINAL_RETRIES = 12
 """Retries of the terminal webhook after its first attempt (spec §13.3)."""
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_TRACE_HEADERS = ("traceparent", "tracestate")
+TRACE_HEADERS = ("traceparent", "tracestate")
+"""W3C trace-context headers a prediction's creating request lends its webhooks (§13.3)."""
 _WEBHOOK_EVENT = {"start": "start", "output": "output", "log": "logs"}
 _TIMEOUT = (10.0, 30.0, 30.0, 30.0)
 """Connect, read, write and pool timeouts: ``httpx.Timeout(30.0, connect=10.0)``."""
@@ -138,7 +139,7 @@ class WebhookSender:
         self._http()  # made here, not in the first send, which it would delay
         headers = dict(self._headers)
         if trace_headers is not None:
-            for name in _TRACE_HEADERS:
+            for name in TRACE_HEADERS:
                 value = trace_headers.get(name)
                 if value is not None:
                     headers[name] = value
