@@ -44,22 +44,22 @@ __all__ = [
     "serve",
 ]
 
-__version__ = "0.1.0"
+from cogrt.version import __version__
 
 TYPE_CHECKING = False  # not typing's: `python -m cogrt`'s supervisor runs this module, and
 if TYPE_CHECKING:  # typing would be most of a MiB of its memory (cogrt.supervisor)
     from typing import Any
 
-    from cogrt.app import create_app
+    from cogrt.http.app import create_app
+    from cogrt.http.server import serve
     from cogrt.runner.runtime import Runtime
-    from cogrt.server import serve
 
 
 def __getattr__(name: str) -> Any:
     """``serve``, ``create_app`` and ``Runtime`` load on first use: ``import cogrt`` stays light
     (no starlette, no server) for model code that only needs the errors."""
     if name == "create_app":
-        from cogrt.app import create_app
+        from cogrt.http.app import create_app
 
         return create_app
     if name == "Runtime":
@@ -67,7 +67,7 @@ def __getattr__(name: str) -> Any:
 
         return Runtime
     if name == "serve":
-        from cogrt.server import serve
+        from cogrt.http.server import serve
 
         return serve
     raise AttributeError(f"module 'cogrt' has no attribute {name!r}")

@@ -35,8 +35,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cogrt.journal import Journal
 from cogrt.supervisor import Inheritance
+from cogrt.transfer.journal import Journal
 
 if TYPE_CHECKING:
     from cogrt.runner.runtime import Runtime

@@ -28,7 +28,7 @@ environment) and hands the supervisor a copy; later runtimes are spawned as
 ``python -m cogrt`` with the user's arguments, environment and working
 directory, and inherit the socket and their control socket as descriptors
 named in ``COGRT_SUPERVISED``. Each
-runtime keeps a crash journal (:mod:`cogrt.journal`) in a directory the
+runtime keeps a crash journal (:mod:`cogrt.transfer.journal`) in a directory the
 supervisor names; after a crash the next runtime sends the dead one's
 in-flight predictions a terminal ``failed`` webhook. The runtime's side of
 all this is :mod:`cogrt.supervised`.

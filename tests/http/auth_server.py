@@ -62,8 +62,8 @@ MIDDLEWARE: dict[str, type[BaseAuth] | type[AsgiAuth]] = {"base": BaseAuth, "asg
 def main(kind: str, http: str) -> None:
     import uvloop
 
-    from cogrt.app import create_app
-    from cogrt.server import bind_socket, serve_app
+    from cogrt.http.app import create_app
+    from cogrt.http.server import bind_socket, serve_app
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     predictor = "http_trainer.py:Predictor"

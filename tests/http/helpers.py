@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from cogrt.app import create_app
-from cogrt.loader import load_module
+from cogrt.http.app import create_app
+from cogrt.runner.loader import load_module
 
 PREDICTORS = Path(__file__).parent / "predictors"
 

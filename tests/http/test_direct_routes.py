@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from cogrt.app import create_app
+from cogrt.http.app import create_app
 
 from .helpers import load, served
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from cogrt import submission
-from cogrt.app import create_app
+from cogrt.http import submission
+from cogrt.http.app import create_app
 
 from .helpers import load, raw_post, served
 from .server_process import Server, running

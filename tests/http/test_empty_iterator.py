@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webhooks.receiver import Receiver
+from tests.transfer.receiver import Receiver
 
 from .helpers import load, served
 from .sse_client import SSE, parse

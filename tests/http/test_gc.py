@@ -6,7 +6,7 @@ import asyncio
 import gc
 from typing import Any
 
-from cogrt.app import MANY_SLOTS_GC_THRESHOLD
+from cogrt.http.app import MANY_SLOTS_GC_THRESHOLD
 
 from .helpers import load, served
 

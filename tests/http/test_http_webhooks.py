@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.webhooks.receiver import Receiver
+from tests.transfer.receiver import Receiver
 
 from .helpers import load, served
 from .sse_client import SSE, names, parse

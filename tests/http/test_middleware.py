@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
-from cogrt.app import CogApp, create_app
+from cogrt.http.app import CogApp, create_app
 
 from .auth_server import AUTH, MIDDLEWARE, REFUSED
 from .helpers import load

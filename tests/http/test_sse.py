@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from cogrt import sse
 from cogrt.config import Settings
+from cogrt.http import sse
+from cogrt.http.sse import EventLog
 from cogrt.runner.prediction import Prediction
-from cogrt.sse import EventLog
 
 from .helpers import load, served
 from .sse_client import SSE, AsgiCall, names, parse, until

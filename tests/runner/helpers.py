@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cogrt.loader import load_module
+from cogrt.runner.loader import load_module
 from cogrt.runner.runtime import Runtime
 
 PREDICTORS = Path(__file__).parent / "predictors"

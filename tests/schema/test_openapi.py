@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from cogrt.loader import resolve
+from cogrt.runner.loader import resolve
 from cogrt.schema.openapi import (
     DerivedFacts,
     build_document,

@@ -6,7 +6,7 @@ keeps the loop free). Async user code runs as the prediction's own task;
 cancel is ``task.cancel()``.
 
 File outputs become data URIs, or with an upload URL are uploaded from the
-loop (:mod:`cogrt.uploads`); either way every file of a chunk is stored
+loop (:mod:`cogrt.transfer.uploads`); either way every file of a chunk is stored
 before the chunk is published, and ``run`` returns, letting the runtime
 publish the terminal state, only once all of them are. Inputs downloaded to
 the prediction's temporary directory are removed before ``run`` returns,
@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cogrt.errors import CancelationException
-from cogrt.files import connect_file_inputs, download_inputs, file_to_data_uri
 from cogrt.runner.logs import routing
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target
@@ -35,7 +34,8 @@ from cogrt.schema.arguments import DownloadKey
 from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
 from cogrt.sdk.scope import _current as current_scope_var
-from cogrt.uploads import (
+from cogrt.transfer.files import connect_file_inputs, download_inputs, file_to_data_uri
+from cogrt.transfer.uploads import (
     FileCollector,
     FileStore,
     OrderedPublisher,

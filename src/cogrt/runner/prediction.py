@@ -13,16 +13,16 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 import msgspec
 
+from cogrt.clock import utc_now
 from cogrt.runner.logs import LineBuffer
 from cogrt.runner.worker_thread import CancelGuard
 from cogrt.sdk.scope import MetricEvent, Scope
 
-__all__ = ["Event", "Listener", "Prediction", "new_prediction_id", "utc_now"]
+__all__ = ["Event", "Listener", "Prediction", "new_prediction_id"]
 
 Status = Literal["starting", "processing", "succeeded", "failed", "canceled"]
 Event = tuple[str, Any]
@@ -32,26 +32,6 @@ _NO_OUTPUT: Any = object()
 _encoder = msgspec.json.Encoder()
 _last_id = 0
 _id_lock = threading.Lock()
-
-
-_second_text: tuple[int, str] = (-1, "")
-
-
-def utc_now() -> str:
-    """RFC 3339 UTC timestamp with microseconds and an explicit offset (spec §12.2).
-
-    Same text as ``datetime.now(timezone.utc).isoformat()``; the part up to
-    the second is formatted once per second, since every prediction stamps
-    three times.
-    """
-    global _second_text
-    now_us = time.time_ns() // 1000
-    second, micros = divmod(now_us, 1_000_000)
-    cached_second, text = _second_text
-    if cached_second != second:
-        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        _second_text = (second, text)
-    return f"{text}.{micros:06d}+00:00"
 
 
 def new_prediction_id() -> str:

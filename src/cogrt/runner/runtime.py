@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from cogrt import __version__, http_client
+from cogrt.clock import utc_now
 from cogrt.config import Settings
 from cogrt.errors import (
     AtCapacityError,
@@ -33,22 +33,24 @@ from cogrt.errors import (
     NotReadyError,
     PredictionNotFoundError,
 )
-from cogrt.http_client import new_client
 from cogrt.runner import logs
 from cogrt.runner.execution import Execution
 from cogrt.runner.health import UserHealthcheck
-from cogrt.runner.prediction import Prediction, new_prediction_id, utc_now
+from cogrt.runner.prediction import Prediction, new_prediction_id
 from cogrt.runner.setup import TargetLoader
 from cogrt.runner.tracebacks import error_report, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
 from cogrt.sdk import __version__ as cog_api_version
-from cogrt.webhooks import WebhookSender
+from cogrt.transfer import http_client
+from cogrt.transfer.http_client import new_client
+from cogrt.transfer.webhooks import WebhookSender
+from cogrt.version import __version__
 
 if TYPE_CHECKING:
     import httpx
 
-    from cogrt.journal import Journal
+    from cogrt.transfer.journal import Journal
 
 __all__ = ["Runtime"]
 

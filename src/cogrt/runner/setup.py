@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cogrt.config import Settings
-from cogrt.loader import LoadedPredictor, resolve
 from cogrt.runner import logs
+from cogrt.runner.loader import LoadedPredictor, resolve
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target, resolve_slots, weights_argument
 from cogrt.runner.tracebacks import describe, error_report, format_user_exception

@@ -1,7 +1,7 @@
 """Validated JSON -> the keyword arguments a predictor is called with (spec §8.3-§8.5).
 
 Pure apart from creating lazy ``URLFile`` objects: downloads happen before
-(:func:`download_targets` says what to fetch, :mod:`cogrt.files` fetches it)
+(:func:`download_targets` says what to fetch, :mod:`cogrt.transfer.files` fetches it)
 and their results are passed in, so this module decides *what* each input
 becomes without doing any IO.
 """

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from cogrt.errors import OutputUploadError
-from cogrt.files import MAX_REDIRECTS, TooManyRedirects, file_to_data_uri, gather_or_cancel
 from cogrt.schema.uris import (
     mime_type_for,
     output_filename,
@@ -33,6 +32,7 @@ from cogrt.schema.uris import (
     upload_target_url,
     without_query,
 )
+from cogrt.transfer.files import MAX_REDIRECTS, TooManyRedirects, file_to_data_uri, gather_or_cancel
 
 if TYPE_CHECKING:
     import httpx

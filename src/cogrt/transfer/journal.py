@@ -29,8 +29,9 @@ from collections.abc import Mapping
 
 import msgspec
 
-from cogrt.runner.prediction import Prediction, utc_now
-from cogrt.webhooks import TRACE_HEADERS
+from cogrt.clock import utc_now
+from cogrt.runner.prediction import Prediction
+from cogrt.transfer.webhooks import TRACE_HEADERS
 
 __all__ = ["COMPACT_BYTES", "MAX_INPUT_BYTES", "Journal", "Orphan"]
 

@@ -19,9 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cogrt import files
 from cogrt.errors import InputDownloadError
-from cogrt.files import download_inputs, file_to_data_uri
 from cogrt.schema import uris
 from cogrt.schema.uris import (
     data_uri_filename,
@@ -33,6 +31,8 @@ from cogrt.schema.uris import (
     upload_target_url,
 )
 from cogrt.sdk.types import Path, URLFile
+from cogrt.transfer import files
+from cogrt.transfer.files import download_inputs, file_to_data_uri
 
 # -- data URIs -----------------------------------------------------------------
 

@@ -19,7 +19,7 @@ Deliberate choices beyond Cog:
 * With ``COG_WEBHOOK_SECRET`` set, requests are signed the Standard Webhooks
   way (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
 * Under the supervisor, predictions that want a terminal webhook are kept in
-  a crash journal (:mod:`cogrt.journal`); ``resume_journal`` sends the ones a
+  a crash journal (:mod:`cogrt.transfer.journal`); ``resume_journal`` sends the ones a
   dead runtime process left in flight their terminal ``failed`` payload.
 """
 
@@ -40,13 +40,13 @@ import msgspec
 
 from cogrt.config import Settings
 from cogrt.errors import ConfigError
-from cogrt.http_client import new_client
 from cogrt.runner.prediction import Prediction
+from cogrt.transfer.http_client import new_client
 
 if TYPE_CHECKING:
     import httpx
 
-    from cogrt.journal import Journal, Orphan
+    from cogrt.transfer.journal import Journal, Orphan
 
 __all__ = ["TERMINAL_RETRIES", "TRACE_HEADERS", "WebhookSender", "retry_delay", "signing_key"]
 

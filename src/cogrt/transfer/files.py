@@ -5,7 +5,7 @@ are pure and live in :mod:`cogrt.schema.arguments` and
 :mod:`cogrt.schema.uris`; this module only moves bytes. Network reads run on
 the event loop with httpx; disk writes and base64 work go to a thread so a
 100 MiB input never stalls the server. Uploads of file outputs live in
-:mod:`cogrt.uploads`.
+:mod:`cogrt.transfer.uploads`.
 """
 
 from __future__ import annotations

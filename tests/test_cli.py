@@ -12,8 +12,7 @@ import pytest
 
 from cogrt import __version__
 from cogrt.cli import main, resolve_project
-
-from .helpers import PREDICTORS
+from tests.http.helpers import PREDICTORS
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ from typing import Any, Literal, cast
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cogrt.access_log import AccessLog
-from cogrt.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
+from cogrt.http.access_log import AccessLog
+from cogrt.http.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
 
 __all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cogrt import uploads
+from cogrt.transfer import uploads
 from tests.runner.helpers import running
 
 from .helpers import decode_data_uri, load

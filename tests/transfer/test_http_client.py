@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ssl
 
-from cogrt import http_client
-
-from .runner.helpers import load, running
+from cogrt.transfer import http_client
+from tests.runner.helpers import load, running
 
 
 async def test_runtime_builds_the_tls_context_after_setup() -> None:

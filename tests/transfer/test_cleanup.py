@@ -17,9 +17,9 @@ from types import ModuleType
 import msgspec
 import pytest
 
-from cogrt.files import MAX_REDIRECTS
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
+from cogrt.transfer.files import MAX_REDIRECTS
 from tests.runner.helpers import running
 
 from .helpers import data_uri, decode_data_uri, load

@@ -9,11 +9,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from cogrt import journal as journal_module
-from cogrt.journal import Journal
 from cogrt.runner.prediction import Prediction
-from cogrt.webhooks import WebhookSender
-from tests.webhooks.receiver import Receiver
+from cogrt.transfer import journal as journal_module
+from cogrt.transfer.journal import Journal
+from cogrt.transfer.webhooks import WebhookSender
+from tests.transfer.receiver import Receiver
 
 HEADERS = {"authorization": "Bearer secret-token", "traceparent": "00-abc-def-01"}
 
@@ -110,7 +110,7 @@ async def test_a_journal_that_cannot_be_written_is_disabled_not_fatal(
     monkeypatch.setattr(journal_module, "COMPACT_BYTES", 1)
     (tmp_path / "file").write_text("")
     broken = Journal(str(tmp_path / "file" / "journal"), 1, {})
-    with caplog.at_level(logging.WARNING, logger="cogrt.journal"):
+    with caplog.at_level(logging.WARNING, logger="cogrt.transfer.journal"):
         broken.opened(prediction("p"), "http://hook", {})
         broken.opened(prediction("q"), "http://hook", {})
         broken.closed("p")

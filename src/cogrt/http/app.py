@@ -29,10 +29,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.errors import PredictionNotFoundError
+from cogrt.http.sse import Streams
+from cogrt.http.submission import error_response, json_response, runtime_of, submit
 from cogrt.runner.runtime import Runtime
 from cogrt.sdk import __version__ as cog_api_version
-from cogrt.sse import Streams
-from cogrt.submission import error_response, json_response, runtime_of, submit
 
 __all__ = [
     "DEFAULT_GRACE_PERIOD",

@@ -40,11 +40,11 @@ from cogrt.errors import (
     PredictionNotFoundError,
     RequestError,
 )
+from cogrt.http.sse import EventStreamResponse, Streams
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
-from cogrt.sse import EventStreamResponse, Streams
-from cogrt.webhooks import TRACE_HEADERS
+from cogrt.transfer.webhooks import TRACE_HEADERS
 
 __all__ = [
     "CANCELED_SLOT_WAIT",

@@ -18,7 +18,7 @@ from typing import TextIO
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cogrt.runner.prediction import utc_now
+from cogrt.clock import utc_now
 
 __all__ = ["AccessLog", "configure"]
 

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 from types import ModuleType
 
-from cogrt.loader import load_module
+from cogrt.runner.loader import load_module
 
 PREDICTORS = Path(__file__).parent / "predictors"
 

@@ -22,10 +22,9 @@ import pytest
 
 from cogrt import supervisor as supervisor_module
 from cogrt.supervisor import describe_exit, restart_delay, supervision_wanted
-from tests.webhooks.receiver import Receiver
-
-from .helpers import PREDICTORS
-from .server_process import Server, running
+from tests.http.helpers import PREDICTORS
+from tests.http.server_process import Server, running
+from tests.transfer.receiver import Receiver
 
 SERVING = re.compile(r"cogrt serving on http://127\.0\.0\.1:(\d+) \(\w+, pid (\d+)\)")
 SECRET = "whsec_" + base64.b64encode(b"supervisor-test-key").decode()

@@ -24,12 +24,12 @@ import pytest
 
 from cogrt.config import Settings
 from cogrt.errors import ConfigError
-from cogrt.loader import load_module
+from cogrt.runner.loader import load_module
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
-from cogrt.webhooks import TERMINAL_RETRIES, WebhookSender, retry_delay
+from cogrt.transfer.webhooks import TERMINAL_RETRIES, WebhookSender, retry_delay
+from tests.runner.helpers import running
 
-from ..runner.helpers import running
 from .receiver import Hook, Receiver
 
 PREDICTORS = Path(__file__).parent / "predictors"
