@@ -83,7 +83,7 @@ async def test_leaving_client_cancels_prediction_and_frees_slot(
         assert prediction.status == "canceled"
         assert runtime.status == "READY"
         assert runtime.get("d1") is None
-        assert not [task for task in asyncio.all_tasks() if "_cancel_on_disconnect" in repr(task)]
+        assert not [task for task in asyncio.all_tasks() if "_call_on_disconnect" in repr(task)]
         result = await runtime.predict({"seconds": 0})
         assert result["status"] == "succeeded"
 

@@ -8,7 +8,7 @@ with the outer app). The runtime is entered in the
 lifespan, so setup starts when the server starts and the process answers
 ``/health-check`` while the model loads.
 
-Creating predictions (modes, limits, refusals) lives in ``submission``;
+Creating predictions (admission, delivery, refusals) lives in ``submission``;
 this module is the routing table and the endpoints that need no admission.
 """
 
@@ -29,8 +29,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.errors import PredictionNotFoundError
+from cogrt.http.incoming import runtime_of
+from cogrt.http.responses import error_response, json_response
 from cogrt.http.sse import Streams
-from cogrt.http.submission import error_response, json_response, runtime_of, submit
+from cogrt.http.submission import submit
 from cogrt.runner.runtime import Runtime
 from cogrt.sdk import __version__ as cog_api_version
 

@@ -49,6 +49,7 @@ import msgspec
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from cogrt.http.disconnect import watch
 from cogrt.runner.prediction import Prediction
 
 __all__ = [
@@ -271,7 +272,7 @@ class EventStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscriber = self.subscriber
-        watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
+        watcher = watch(receive, subscriber.leave)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             while True:
@@ -291,9 +292,3 @@ class EventStreamResponse(Response):
 
 def _body(chunk: bytes, *, more: bool) -> Message:
     return {"type": "http.response.body", "body": chunk, "more_body": more}
-
-
-async def _watch_disconnect(receive: Receive, subscriber: Subscriber) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    subscriber.leave()
