@@ -12,7 +12,7 @@ must never show up there.
 
 Serving normally runs in a process forked by :mod:`cogrt.supervisor`
 (``python -m cogrt`` starts there); ``_serve`` then takes its socket, stop
-requests and crash journal from the supervisor (:mod:`cogrt.supervised`).
+requests and crash journal from the supervisor (:mod:`cogrt.supervisor.link`).
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def _serve_supervised(
     """Serve in a runtime process the supervisor forked: its socket, stop requests, journal."""
     from cogrt.http.server import bind_socket, serve
     from cogrt.runner.runtime import Runtime
-    from cogrt.supervised import SupervisorLink
+    from cogrt.supervisor.link import SupervisorLink
 
     link = SupervisorLink(inheritance)
     if explicit_shutdown:

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.http.access_log import AccessLog
 from cogrt.http.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
+from cogrt.http.stop_rule import StopRule
 
 __all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
 
@@ -310,21 +311,16 @@ def _header_deadline_protocol() -> type[asyncio.Protocol]:
 
 @contextlib.contextmanager
 def _signals(app: Starlette, await_explicit_shutdown: bool) -> Iterator[None]:
-    """SIGINT (and SIGTERM unless told otherwise) start a graceful stop; a second exits."""
+    """SIGINT (and SIGTERM unless told otherwise) start a graceful stop; a second exits
+    (``StopRule``)."""
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
-
-    def on_signal(signum: signal.Signals) -> None:
-        if signum == signal.SIGTERM and await_explicit_shutdown:
-            log.info("ignoring SIGTERM: waiting for POST /shutdown or SIGINT")
-            return
-        if app.state.shutdown_requested.is_set():
-            log.warning("second %s during shutdown: exiting now", signum.name)
-            logging.shutdown()
-            os._exit(1)
-        log.info("%s received: shutting down gracefully", signum.name)
-        request_shutdown(app)
-
+    on_signal = StopRule(
+        app.state.shutdown_requested,
+        lambda: request_shutdown(app),
+        log,
+        ignore_sigterm=await_explicit_shutdown,
+    )
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(signum, on_signal, signum)

@@ -1,14 +1,14 @@
 """The runtime's side of :mod:`cogrt.supervisor`: socket, readiness, stop requests, journal.
 
 ``cli`` wires a supervised runtime to its supervisor through a
-``SupervisorLink`` built from ``supervisor.inherited()``: ``listener``
+``SupervisorLink`` built from ``cogrt.supervisor.inherited()``: ``listener``
 gives the socket to serve (binding and handing a copy over the first time),
 ``watch`` runs as ``serve()``'s shutdown trigger and ``stopping`` as the
 app's ``on_shutdown`` hook.
 
 Stop signals are the supervisor's: it passes SIGTERM and SIGINT on as
-messages, handled by the server's rules (``server._signals``: SIGTERM ignored
-with ``--await-explicit-shutdown``, a second signal exits at once), and the
+messages, handled by the server's rule (:mod:`cogrt.http.stop_rule`: SIGTERM
+ignored with ``--await-explicit-shutdown``, a second signal exits at once), and the
 runtime ignores the copies it gets itself. A process group (Ctrl-C, ``kill
 -- -PGID``, systemd's default ``KillMode``) signals both processes at once;
 counting both would turn one stop into "second signal: exit now". So a signal
@@ -35,7 +35,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cogrt.supervisor import Inheritance
+from cogrt.http.stop_rule import StopRule
+from cogrt.supervisor.entry import Inheritance
 from cogrt.transfer.journal import Journal
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class SupervisorLink:
         self._control = inheritance.control
         self._inheritance = inheritance
         self._ignore_sigterm = False
-        self._stop: asyncio.Event | None = None
+        self._on_stop_signal: StopRule | None = None
 
     def listener(self, bind: Callable[[], socket.socket]) -> socket.socket:
         """The supervisor's listening socket; the first runtime binds it with ``bind``."""
@@ -88,7 +89,8 @@ class SupervisorLink:
         restarted) and exits the process if the supervisor is gone.
         """
         loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+        stop = asyncio.Event()
+        self._on_stop_signal = StopRule(stop, stop.set, log, ignore_sigterm=self._ignore_sigterm)
         self._control.setblocking(False)
         loop.add_reader(self._control.fileno(), self._on_control)
         # Replaces the handlers serve_app installed just before this task's first
@@ -97,7 +99,7 @@ class SupervisorLink:
             loop.add_signal_handler(signum, self._on_own_signal, signum)
         ready = loop.create_task(self._report_ready(runtime))
         try:
-            await self._stop.wait()
+            await stop.wait()
         finally:
             ready.cancel()
 
@@ -128,6 +130,7 @@ class SupervisorLink:
             data = b""
         if not data:
             self._supervisor_gone()
+        assert self._on_stop_signal is not None
         for byte in data:
             signum = _MESSAGES.get(byte)
             if signum is not None:
@@ -135,19 +138,6 @@ class SupervisorLink:
 
     def _on_own_signal(self, signum: signal.Signals) -> None:
         log.debug("%s to the runtime process: left to the supervisor", signum.name)
-
-    def _on_stop_signal(self, signum: signal.Signals) -> None:
-        """The supervisor got ``signum``: the rules of ``server._signals``."""
-        assert self._stop is not None
-        if signum == signal.SIGTERM and self._ignore_sigterm:
-            log.info("ignoring SIGTERM: waiting for POST /shutdown or SIGINT")
-            return
-        if self._stop.is_set():
-            log.warning("second %s during shutdown: exiting now", signum.name)
-            logging.shutdown()
-            os._exit(1)
-        log.info("%s received: shutting down gracefully", signum.name)
-        self._stop.set()
 
     def _supervisor_gone(self) -> None:
         log.error(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import re
 import signal
@@ -14,14 +13,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from cogrt import supervisor as supervisor_module
-from cogrt.supervisor import describe_exit, restart_delay, supervision_wanted
+from cogrt.supervisor import entry
 from tests.http.helpers import PREDICTORS
 from tests.http.server_process import Server, running
 from tests.transfer.receiver import Receiver
@@ -232,20 +229,17 @@ def test_a_runtime_that_dies_before_it_is_ready_is_not_restarted() -> None:
 
 def test_the_supervisor_imports_nothing_heavy() -> None:
     # What the exec'd supervisor (`python -S -I -c <bootstrap>`) loads beyond a bare one.
-    here = str(Path(supervisor_module.__file__ or "").parent)
+    here = str(Path(entry.__file__ or "").parent)
     bare = "import sys; print(' '.join(sorted(sys.modules)))"
     loaded = {}
-    for name, code in (("bare", bare), ("supervisor", f"import supervisor; {bare}")):
-        command = [
-            sys.executable,
-            "-S",
-            "-I",
-            "-c",
-            f"import sys; sys.path.append({here!r}); {code}",
-        ]
+    for name, code in (("bare", bare), ("supervisor", entry._PRELUDE + bare)):
+        command = [sys.executable, "-S", "-I", "-c", code, here]
         loaded[name] = set(subprocess.check_output(command, text=True).split())
     assert loaded["supervisor"] - loaded["bare"] <= {
-        "supervisor",
+        "cogrt",  # an empty module object: cogrt/__init__.py does not run
+        "cogrt.supervisor",  # likewise
+        "cogrt.supervisor.loop",
+        "cogrt.supervisor.policy",
         "__future__",
         "_socket",
         "select",
@@ -264,12 +258,12 @@ def test_the_supervisor_execs_a_minimal_image_and_spawns_restarts_like_the_user_
         while b"-I" not in (cmdline := Path(f"/proc/{supervisor}/cmdline").read_bytes()):
             assert time.monotonic() < deadline, cmdline
             time.sleep(0.02)
-        here = str(Path(supervisor_module.__file__ or "").parent).encode()
+        here = str(Path(entry.__file__ or "").parent).encode()
         assert cmdline.split(b"\0")[1:6] == [
             b"-S",
             b"-I",
             b"-c",
-            supervisor_module._BOOTSTRAP.encode(),
+            entry._BOOTSTRAP.encode(),
             here,
         ]
         for generation in (2, 3):  # 2 is spawned by the exec'd supervisor, and so is 3
@@ -283,42 +277,3 @@ def test_the_supervisor_execs_a_minimal_image_and_spawns_restarts_like_the_user_
             f"COGRT_SUPERVISED set: False, PYTHONPATH on sys.path: True, parent: {supervisor}"
         )
         assert server.process.poll() is None and "runtime process" in server.output()
-
-
-@pytest.mark.parametrize(
-    ("argv", "environ", "wanted"),
-    [
-        ([], {}, True),
-        (["serve", "p.py:P", "--port", "0"], {"COGRT_SUPERVISE": "1"}, True),
-        (["--no-supervise"], {}, False),
-        (["p.py:P", "--no-sup"], {}, False),
-        (["--", "--no-supervise"], {}, True),
-        ([], {"COGRT_SUPERVISE": "0"}, False),
-        ([], {"COGRT_SUPERVISE": "false"}, False),
-        (["predict", "-i", "x=1"], {}, False),
-        (["schema"], {}, False),
-    ],
-)
-def test_when_to_supervise(argv: list[str], environ: dict[str, str], wanted: bool) -> None:
-    assert supervision_wanted(argv, environ) is wanted
-
-
-def test_the_supervisors_json_log_lines_parse(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sys, "__stderr__", sys.stderr)
-    message = 'quote " backslash \\ control \x00\x1f\n snowman \u2603'
-    supervisor_module._Log({})(40, message)
-    entry = json.loads(capsys.readouterr().err)
-    assert (entry["level"], entry["logger"], entry["message"]) == (
-        "error",
-        "cogrt.supervisor",
-        message,
-    )
-    assert datetime.fromisoformat(entry["time"]).tzinfo is not None
-
-
-def test_exit_causes_and_restart_delays() -> None:
-    assert describe_exit(1 << 8) == ("exit 1", 1)
-    assert describe_exit(signal.SIGSEGV) == ("killed by SIGSEGV", 139)
-    assert [restart_delay(n) for n in range(10)] == [0, 0.5, 1, 2, 4, 8, 16, 30, 30, 30]
