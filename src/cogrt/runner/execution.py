@@ -33,7 +33,7 @@ from cogrt.runner.worker_thread import Outcome, WorkerThread
 from cogrt.schema.arguments import DownloadKey
 from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
-from cogrt.sdk.scope import _current as current_scope_var
+from cogrt.sdk.scope import set_current_scope
 from cogrt.transfer.files import connect_file_inputs, download_inputs, file_to_data_uri
 from cogrt.transfer.uploads import (
     FileCollector,
@@ -138,7 +138,7 @@ class Execution:
 
     async def _run_async(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
         """Async user code on the loop; files are stored off it before each chunk goes out."""
-        current_scope_var.set(prediction.scope)
+        set_current_scope(prediction.scope)
         routing.context.set(prediction.log_buffer)
         collect = FileCollector()
         store = self._store(prediction)
@@ -212,7 +212,7 @@ class Execution:
         hook: Callable[[Any], Any],
         emit: Callable[[Any], None] | None,
     ) -> Outcome:
-        current_scope_var.set(prediction.scope)
+        set_current_scope(prediction.scope)
         prediction.in_thread = True
         try:
             return await asyncio.shield(
