@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,8 +51,6 @@ if TYPE_CHECKING:
     from cogrt.transfer.journal import Journal
 
 __all__ = ["Runtime"]
-
-_log = logging.getLogger(__name__)
 
 Mode = Literal["predict", "train"]
 

@@ -182,7 +182,7 @@ class TargetLoader:
         )
 
     def _shared_train_ref(self, predict_loaded: LoadedPredictor) -> str | None:
-        """The reference training on the predictor's own instance goes by, if it does."""
+        """The ref of a training target reusing the predictor instance; None if it needs its own."""
         same_class = self._train is self._predictor or (
             inspect.isclass(self._train) and type(predict_loaded.instance) is self._train
         )
