@@ -124,15 +124,7 @@ def instantiate(target: Any, ref: str, mode: Mode = "predict") -> LoadedPredicto
         except Exception as exc:
             detail = format_user_exception(exc).rstrip()
             raise PredictorLoadError(f"{target.__name__}() failed:\n{detail}") from exc
-        setup = getattr(instance, "setup", None)
-        healthcheck = getattr(instance, "healthcheck", None)
-        return LoadedPredictor(
-            ref=ref,
-            instance=instance,
-            entry=getattr(instance, method),
-            setup=setup if callable(setup) else None,
-            healthcheck=healthcheck if callable(healthcheck) else None,
-        )
+        return _bind(instance, ref, method)
     if callable(target):
         return LoadedPredictor(ref=ref, instance=target, entry=target, setup=None, healthcheck=None)
     raise PredictorLoadError(f"{ref} is neither a class nor a function: {type(target).__name__}")
@@ -147,12 +139,17 @@ def resolve(predictor: Any, mode: Mode = "predict") -> LoadedPredictor:
     if isinstance(predictor, LoadedPredictor):
         return predictor
     method = entry_method_name(type(predictor), mode)
-    setup = getattr(predictor, "setup", None)
-    healthcheck = getattr(predictor, "healthcheck", None)
+    return _bind(predictor, type(predictor).__qualname__, method)
+
+
+def _bind(instance: Any, ref: str, method: str) -> LoadedPredictor:
+    """An instance's entry method and, where callable, its ``setup`` and ``healthcheck``."""
+    setup = getattr(instance, "setup", None)
+    healthcheck = getattr(instance, "healthcheck", None)
     return LoadedPredictor(
-        ref=type(predictor).__qualname__,
-        instance=predictor,
-        entry=getattr(predictor, method),
+        ref=ref,
+        instance=instance,
+        entry=getattr(instance, method),
         setup=setup if callable(setup) else None,
         healthcheck=healthcheck if callable(healthcheck) else None,
     )

@@ -97,10 +97,6 @@ class Prediction:
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def remove_listener(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
     async def wait(self) -> None:
         """Return once the prediction is terminal and its slot is already free."""
         await self._done.wait()
