@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from starlette.requests import ClientDisconnect, Request
 
+from cogrt.runner.prediction import Delivery
 from cogrt.runner.runtime import Runtime
 
-__all__ = ["Delivery", "read_body", "requested_delivery", "runtime_of"]
-
-Delivery = Literal["sync", "async", "sse"]
-"""How a prediction's answer reaches its client: at the end, 202 at once, or as events."""
+__all__ = ["read_body", "requested_delivery", "runtime_of"]
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:

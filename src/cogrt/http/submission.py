@@ -33,7 +33,7 @@ from cogrt.errors import (
     NotReadyError,
 )
 from cogrt.http.disconnect import finished_before_disconnect
-from cogrt.http.incoming import Delivery, read_body, requested_delivery, runtime_of
+from cogrt.http.incoming import read_body, requested_delivery, runtime_of
 from cogrt.http.responses import (
     NOT_FOUND,
     TOO_LARGE,
@@ -44,7 +44,7 @@ from cogrt.http.responses import (
     shutting_down,
 )
 from cogrt.http.sse import EventStreamResponse, Streams
-from cogrt.runner.prediction import Prediction
+from cogrt.runner.prediction import Delivery, Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
 from cogrt.transfer.webhooks import TRACE_HEADERS

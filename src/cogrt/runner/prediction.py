@@ -22,9 +22,11 @@ from cogrt.runner.logs import LineBuffer
 from cogrt.runner.worker_thread import CancelGuard
 from cogrt.sdk.scope import MetricEvent, Scope
 
-__all__ = ["Event", "Listener", "Prediction", "new_prediction_id"]
+__all__ = ["Delivery", "Event", "Listener", "Prediction", "new_prediction_id"]
 
 Status = Literal["starting", "processing", "succeeded", "failed", "canceled"]
+Delivery = Literal["sync", "async", "sse"]
+"""How a prediction's answer reaches its creator: at the end, 202 at once, or as events."""
 Event = tuple[str, Any]
 Listener = Callable[[str, Any], None]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
@@ -52,7 +54,7 @@ class Prediction:
         *,
         context: dict[str, str] | None = None,
         created_at: str | None = None,
-        created_by: str = "sync",
+        created_by: Delivery = "sync",
         training: bool = False,
         output_is_array: bool = False,
         loop: asyncio.AbstractEventLoop,

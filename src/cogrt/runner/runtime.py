@@ -34,7 +34,7 @@ from cogrt.errors import (
 from cogrt.runner import logs
 from cogrt.runner.execution import Execution
 from cogrt.runner.health import UserHealthcheck, health_report
-from cogrt.runner.prediction import Prediction, new_prediction_id
+from cogrt.runner.prediction import Delivery, Prediction, new_prediction_id
 from cogrt.runner.setup import TargetLoader
 from cogrt.runner.startup import SetupPhase
 from cogrt.runner.target import Target
@@ -248,7 +248,7 @@ class Runtime:
         *,
         prediction_id: str | None = None,
         training: bool = False,
-        created_by: Literal["sync", "async", "sse"] = "sync",
+        created_by: Delivery = "sync",
         trace_headers: Mapping[str, str] | None = None,
     ) -> Prediction:
         """Admit a validated request into a free slot and start it.
