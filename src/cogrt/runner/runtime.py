@@ -41,6 +41,7 @@ from cogrt.runner.setup import TargetLoader
 from cogrt.runner.tracebacks import error_report, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
+from cogrt.schema.modes import Mode
 from cogrt.sdk import __version__ as cog_api_version
 from cogrt.transfer import http_client
 from cogrt.transfer.http_client import new_client
@@ -56,7 +57,6 @@ __all__ = ["Runtime"]
 
 _log = logging.getLogger(__name__)
 
-Mode = Literal["predict", "train"]
 SetupStatus = Literal["starting", "succeeded", "failed"]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -25,6 +25,7 @@ from cogrt.schema.document_io import (
     load_document,
     read_document,
 )
+from cogrt.schema.modes import Mode
 from cogrt.schema.signature import InputField, Signature
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "read_document",
 ]
 
-Mode = Literal["predict", "train"]
 _REF = "#/components/schemas/"
 
 
