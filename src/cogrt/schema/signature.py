@@ -24,9 +24,9 @@ from cogrt.schema.annotations import (
     Node,
     Scalar,
     UnionOf,
-    output_schema,
     parse_input_annotation,
 )
+from cogrt.schema.output_schema import output_schema
 from cogrt.sdk.legacy import LEGACY_INPUTS_ATTR, UNSPECIFIED
 from cogrt.sdk.legacy import InputSpec as LegacyInputSpec
 from cogrt.sdk.predictor import CONCURRENT_ATTR, STREAMING_ATTR
