@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cogrt.errors import InputDownloadError
-from cogrt.schema.signature import InputField, Signature
+from cogrt.schema.fields import InputField
+from cogrt.schema.signature import Signature
 from cogrt.schema.uris import is_data_uri, is_remote, parse_data_uri
 from cogrt.sdk.types import SECRET_MASK, Path, Secret, URLFile
 

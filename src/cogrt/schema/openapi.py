@@ -25,8 +25,9 @@ from cogrt.schema.document_io import (
     load_document,
     read_document,
 )
+from cogrt.schema.fields import InputField
 from cogrt.schema.modes import Mode
-from cogrt.schema.signature import InputField, Signature
+from cogrt.schema.signature import Signature
 
 __all__ = [
     "SCHEMA_FILE",
