@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-from cogrt.errors import (
-    AtCapacityError,
-    CancelationException,
-    CogrtError,
-    ConfigError,
-    DuplicatePredictionError,
-    InputDownloadError,
-    InputValidationError,
-    MalformedRequestError,
-    NotReadyError,
-    OutputEncodingError,
-    OutputUploadError,
-    PredictionNotFoundError,
-    PredictorDefinitionError,
-    PredictorLoadError,
-    RequestError,
-    RuntimeStateError,
-)
-
-__all__ = [
-    "AtCapacityError",
-    "CancelationException",
-    "CogrtError",
-    "ConfigError",
-    "DuplicatePredictionError",
-    "InputDownloadError",
-    "InputValidationError",
-    "MalformedRequestError",
-    "NotReadyError",
-    "OutputEncodingError",
-    "OutputUploadError",
-    "PredictionNotFoundError",
-    "PredictorDefinitionError",
-    "PredictorLoadError",
-    "RequestError",
-    "Runtime",
-    "RuntimeStateError",
-    "__version__",
-    "create_app",
-    "serve",
-]
-
+from cogrt import errors
+from cogrt.errors import *  # noqa: F403 - every public exception is part of cogrt's API
 from cogrt.version import __version__
+
+__all__ = ["Runtime", "__version__", "create_app", "serve"]
+__all__ += errors.__all__
+__all__.sort()
 
 TYPE_CHECKING = False  # not typing's: `python -m cogrt`'s supervisor runs this module, and
 if TYPE_CHECKING:  # typing would be most of a MiB of its memory (cogrt.supervisor)

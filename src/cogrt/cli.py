@@ -27,12 +27,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from cogrt.config import Settings, apply_environment, load_cog_yaml
 from cogrt.errors import CogrtError, ConfigError, RequestError
+from cogrt.schema.modes import Mode
 from cogrt.version import __version__
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["Project", "configure_logging", "main", "resolve_project"]
 
 log = logging.getLogger("cogrt")
-Mode = Literal["predict", "train"]
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 _LEVELS = {
     "debug": "DEBUG",

@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 from cogrt.errors import PredictorDefinitionError, PredictorLoadError
 from cogrt.runner.tracebacks import format_user_exception
+from cogrt.schema.modes import Mode
 
 __all__ = ["LoadedPredictor", "instantiate", "load_module", "load_object", "resolve"]
 
-Mode = Literal["predict", "train"]
 _BASE_NAMES = frozenset({"BaseRunner", "BasePredictor", "Predictor", "object"})
 
 

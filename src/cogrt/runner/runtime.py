@@ -19,7 +19,7 @@ import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -40,6 +40,7 @@ from cogrt.runner.startup import SetupPhase
 from cogrt.runner.target import Target
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
+from cogrt.schema.modes import Mode
 from cogrt.transfer import http_client
 from cogrt.transfer.http_client import new_client
 from cogrt.transfer.webhooks import WebhookSender
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
     from cogrt.transfer.journal import Journal
 
 __all__ = ["Runtime"]
-
-Mode = Literal["predict", "train"]
 
 
 class Runtime:

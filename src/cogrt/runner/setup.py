@@ -19,7 +19,7 @@ import inspect
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cogrt.config import Settings
 from cogrt.runner import logs
@@ -30,6 +30,7 @@ from cogrt.runner.tracebacks import describe, error_report, format_user_exceptio
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.document_io import SCHEMA_FILE, derived_facts, dumps, read_document
 from cogrt.schema.inputs import InputModel
+from cogrt.schema.modes import Mode
 from cogrt.schema.openapi import build_document
 from cogrt.schema.signature import Signature, inspect_entry
 from cogrt.sdk import __version__ as cog_api_version
@@ -47,7 +48,7 @@ class TargetLoader:
         predictor: Any,
         *,
         train: Any,
-        mode: Literal["predict", "train"],
+        mode: Mode,
         settings: Settings,
         yaml_concurrency: int | None,
         worker: WorkerThread,
@@ -165,7 +166,7 @@ class TargetLoader:
         self.predict_target, self.train_target = predict_target, train_target
         self.streaming = facts.streaming
 
-    async def _resolve(self, reference: Any, mode: Literal["predict", "train"]) -> LoadedPredictor:
+    async def _resolve(self, reference: Any, mode: Mode) -> LoadedPredictor:
         outcome = await self._worker.submit(resolve, reference, mode)
         loaded: LoadedPredictor = outcome.unwrap()
         return loaded

@@ -29,6 +29,9 @@ __all__ = [
 
 _T_co = TypeVar("_T_co", covariant=True)
 
+SECRET_MASK = "**********"
+"""What a secret's value is replaced with wherever it would be shown."""
+
 
 class Path(pathlib.PosixPath):
     """A filesystem path given to, or returned by, a predictor.
@@ -175,10 +178,10 @@ class Secret:
         return self.secret_value
 
     def __str__(self) -> str:
-        return "" if self.secret_value is None else "**********"
+        return "" if self.secret_value is None else SECRET_MASK
 
     def __repr__(self) -> str:
-        return "Secret(**********)"
+        return f"Secret({SECRET_MASK})"
 
 
 class ConcatenateIterator(Iterator[_T_co]):
