@@ -22,7 +22,7 @@ import msgspec
 
 import cogrt
 from tests.support.predictors import HTTP
-from tests.support.server_process import Server, startup_url
+from tests.support.server_process import Server, reaped
 
 frame_of = HTTP.frame_of
 
@@ -38,14 +38,8 @@ def serving(ref: str, wanted: str) -> Iterator[Server]:
         command = [sys.executable, "-m", "cogrt", ref, "--host", "127.0.0.1", "--port", "0"]
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(command, cwd=HTTP.path, stdout=out, stderr=err, env=env)
-        try:
-            server = Server(process, startup_url(process, stderr), stderr)
-            server.wait_status(wanted, timeout=30)
+        with reaped(process, stderr, wanted) as server:
             yield server
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(10)
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

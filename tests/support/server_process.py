@@ -90,14 +90,29 @@ def spawned(command: list[str], headers: dict[str, str] | None = None) -> Iterat
         env = {**os.environ, "LOG_FORMAT": "console", "COG_LOG_LEVEL": "info"}
         with log.open("wb") as sink:
             process = subprocess.Popen(command, cwd=HTTP.path, stdout=sink, stderr=sink, env=env)
-        try:
-            server = Server(process, startup_url(process, log), log, dict(headers or {}))
-            server.wait_status("READY", timeout=30)
+        with reaped(process, log, headers=headers) as server:
             yield server
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(10)
+
+
+@contextmanager
+def reaped(
+    process: subprocess.Popen[bytes],
+    log: Path,
+    wanted: str = "READY",
+    headers: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """A started server process whose startup line goes to ``log``, once it reports ``wanted``.
+
+    Waits are bounded; the process is killed (if still running) and reaped on the way out.
+    """
+    try:
+        server = Server(process, startup_url(process, log), log, dict(headers or {}))
+        server.wait_status(wanted, timeout=30)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
 
 
 def startup_url(process: subprocess.Popen[bytes], log: Path) -> str:
