@@ -12,7 +12,7 @@ import pytest
 
 from cogrt import __version__
 from cogrt.cli import main, resolve_project
-from tests.http.helpers import PREDICTORS
+from tests.support.predictors import HTTP, SCHEMA
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_version_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
 def test_schema_prints_the_document(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(PREDICTORS)
+    monkeypatch.chdir(HTTP.path)
     assert main(["schema", "http_echo.py:Predictor"]) == 0
     document = msgspec.json.decode(capfd.readouterr().out)
     assert document["components"]["schemas"]["Input"]["properties"]["text"]["type"] == "string"
@@ -84,7 +84,7 @@ def test_schema_prints_the_document(
 def test_predict_runs_one_prediction(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(PREDICTORS)
+    monkeypatch.chdir(HTTP.path)
     assert main(["predict", "http_echo.py:Predictor", "-i", "text=42"]) == 0
     out = capfd.readouterr().out.strip().splitlines()[-1]
     assert msgspec.json.decode(out)["output"] == "42"
@@ -97,7 +97,7 @@ def test_predict_reads_a_local_file_given_with_at(
     file (HTTP callers must send a URL), relative to the working directory or absolute."""
     (tmp_path / "photo.png").write_bytes(b"not really a png")
     monkeypatch.chdir(tmp_path)
-    ref = f"{PREDICTORS.parent.parent / 'predictors' / 'path_input_accept.py'}:Predictor"
+    ref = SCHEMA.ref("path_input_accept")
     for given in ("@photo.png", f"@{tmp_path / 'photo.png'}"):
         assert main(["predict", ref, "-i", f"image={given}"]) == 0
         prediction = msgspec.json.decode(capfd.readouterr().out.strip().splitlines()[-1])
@@ -109,7 +109,7 @@ def test_cog_server_http_module_runs_the_cli() -> None:
     env = {**os.environ, "COG_PREDICT_TYPE_STUB": "http_echo.py:Predictor"}
     done = subprocess.run(
         [sys.executable, "-m", "cog.server.http", "--version"],
-        cwd=PREDICTORS,
+        cwd=HTTP.path,
         env=env,
         capture_output=True,
         timeout=30,

@@ -10,8 +10,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from cogrt.http.app import create_app
+from tests.support.harness import served
+from tests.support.predictors import HTTP
 
-from .helpers import load, served
+load = HTTP.load
 
 
 class Boom(RuntimeError):

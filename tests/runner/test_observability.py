@@ -7,8 +7,10 @@ import asyncio
 import pytest
 
 from cogrt.sdk.scope import Scope, current_scope
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
 
-from .helpers import load, ref, running
+load, ref = RUNNER.load, RUNNER.ref
 
 
 async def test_metrics_modes_nesting_and_deletion() -> None:

@@ -19,18 +19,13 @@ import httpx
 import pytest
 
 from cogrt.supervisor import entry
-from tests.http.helpers import PREDICTORS
-from tests.http.server_process import Server, running
-from tests.transfer.receiver import Receiver
+from tests.support.predictors import HTTP
+from tests.support.server_process import Server, running
+from tests.support.webhook_receiver import Receiver
 
 SERVING = re.compile(r"cogrt serving on http://127\.0\.0\.1:(\d+) \(\w+, pid (\d+)\)")
 SECRET = "whsec_" + base64.b64encode(b"supervisor-test-key").decode()
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-@pytest.fixture(params=["hypercorn", "uvicorn"])
-def http(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def runtimes(server: Server) -> list[tuple[int, int]]:
@@ -218,7 +213,7 @@ def test_a_runtime_that_dies_before_it_is_ready_is_not_restarted() -> None:
         env = {**os.environ, "LOG_FORMAT": "console"}
         with log.open("wb") as sink:
             done = subprocess.run(
-                command, cwd=PREDICTORS, stdout=sink, stderr=sink, env=env, timeout=60
+                command, cwd=HTTP.path, stdout=sink, stderr=sink, env=env, timeout=60
             )
         output = log.read_text()
     assert done.returncode == 128 + signal.SIGSEGV, output

@@ -5,7 +5,10 @@ from __future__ import annotations
 import ssl
 
 from cogrt.transfer import http_client
-from tests.runner.helpers import load, running
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
+
+load = RUNNER.load
 
 
 async def test_runtime_builds_the_tls_context_after_setup() -> None:

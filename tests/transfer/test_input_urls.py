@@ -15,11 +15,12 @@ import asyncio
 
 import pytest
 
-from tests.http.helpers import served
-from tests.runner.helpers import running
+from tests.support.data_uris import data_uri
+from tests.support.file_peer import Peer, refusing
+from tests.support.harness import running, served
+from tests.support.predictors import TRANSFER
 
-from .helpers import data_uri, load
-from .peer import Peer, refusing
+load = TRANSFER.load
 
 
 async def test_local_paths_over_http_are_refused_before_a_prediction_exists() -> None:

@@ -13,7 +13,7 @@ from cogrt.runner.prediction import Prediction
 from cogrt.transfer import journal as journal_module
 from cogrt.transfer.journal import Journal
 from cogrt.transfer.webhooks import WebhookSender
-from tests.transfer.receiver import Receiver
+from tests.support.webhook_receiver import Receiver
 
 HEADERS = {"authorization": "Bearer secret-token", "traceparent": "00-abc-def-01"}
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner.helpers import running
+from tests.support.data_uris import data_uri, decode_data_uri, sha256
+from tests.support.file_peer import Peer
+from tests.support.harness import running
+from tests.support.predictors import TRANSFER
 
-from .helpers import data_uri, decode_data_uri, load, sha256
-from .peer import Peer
+load = TRANSFER.load
 
 SIZE = 10 * 1000 * 1000
 

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from cogrt.transfer import uploads
-from tests.runner.helpers import running
+from tests.support.data_uris import decode_data_uri
+from tests.support.file_peer import Peer, refusing
+from tests.support.harness import running
+from tests.support.predictors import TRANSFER
 
-from .helpers import decode_data_uri, load
-from .peer import Peer
+load = TRANSFER.load
 
 
 def stored(peer: Peer, path: str) -> str:
@@ -185,8 +187,6 @@ async def test_client_errors_are_not_retried(peer: Peer, out_dir: Path) -> None:
 async def test_unreachable_upload_server_fails_the_prediction(
     out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from .peer import refusing
-
     monkeypatch.setattr(uploads, "RETRY_DELAYS", (0.0, 0.0, 0.0))
     module = load("list_paths", out_dir)
     async with refusing() as base, running(module.Predictor, upload_url=f"{base}/up/") as runtime:

@@ -15,8 +15,6 @@ import hmac
 import time
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import msgspec
@@ -24,25 +22,21 @@ import pytest
 
 from cogrt.config import Settings
 from cogrt.errors import ConfigError
-from cogrt.runner.loader import load_module
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.transfer.webhooks import TERMINAL_RETRIES, WebhookSender, retry_delay
-from tests.runner.helpers import running
+from tests.support.harness import running
+from tests.support.predictors import TRANSFER
+from tests.support.waiting import settle, until_signalled
+from tests.support.webhook_receiver import Hook, Receiver
 
-from .receiver import Hook, Receiver
+load = TRANSFER.load
 
-PREDICTORS = Path(__file__).parent / "predictors"
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
 def predictor(name: str) -> Any:
-    return load_module(PREDICTORS / f"{name}.py").Predictor
-
-
-def load(name: str) -> ModuleType:
-    """A fresh predictor module, so its queues are this test's."""
-    return load_module(PREDICTORS / f"{name}.py")
+    return load(name).Predictor
 
 
 def body(url: str, input: dict[str, Any] | None = None, **fields: Any) -> bytes:
@@ -81,13 +75,7 @@ class FakeSleep:
 
     async def wait_asked(self, count: int, timeout: float = 10) -> None:
         """Wait until ``count`` sleeps were asked for; fail after ``timeout`` seconds."""
-
-        async def until() -> None:
-            while len(self.delays) < count:
-                self._asked.clear()
-                await self._asked.wait()
-
-        await asyncio.wait_for(until(), timeout)
+        await until_signalled(self._asked, lambda: len(self.delays) >= count, timeout)
 
 
 @asynccontextmanager
@@ -130,12 +118,6 @@ async def deadline(event: asyncio.Event, timeout: float = 10) -> None:
 
 
 ALL_EVENTS = ("start", "output", "logs", "completed")
-
-
-async def settle(turns: int = 20) -> None:
-    """Give the loop ``turns`` iterations: work already scheduled has run by then."""
-    for _ in range(turns):
-        await asyncio.sleep(0)
 
 
 async def test_streamed_tokens_send_few_webhooks_ending_with_the_full_output() -> None:

@@ -1,4 +1,8 @@
-"""Fixtures for file tests: a loopback peer, an output folder, a watched temp dir."""
+"""Fixtures for the whole suite (``pytest_plugins`` in ``tests/conftest.py``).
+
+A loopback file peer, an output folder, a watched temp dir, and the HTTP
+server a real-server test runs under (each such test runs on both).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .peer import Peer, serving
+from .file_peer import Peer, serving
 
 
 @pytest.fixture
@@ -32,3 +36,9 @@ def watched_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(path))
     return path
+
+
+@pytest.fixture(params=["hypercorn", "uvicorn"])
+def http(request: pytest.FixtureRequest) -> str:
+    """``--http`` for a real server: a test taking this fixture runs on both."""
+    return str(request.param)

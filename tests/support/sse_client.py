@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -41,14 +40,6 @@ def parse(body: bytes) -> list[tuple[str, Any]]:
 
 def names(events: list[tuple[str, Any]]) -> list[str]:
     return [name for name, _ in events]
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``predicate`` every 2 ms until true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached before the deadline"
-        await asyncio.sleep(0.002)
 
 
 class AsgiCall:

@@ -1,23 +1,9 @@
-"""Shared pieces of the file tests: predictor loading, data URIs, digests."""
+"""Data URIs and digests, for the tests that send files in and read them back out."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
-from types import ModuleType
-
-from cogrt.runner.loader import load_module
-
-PREDICTORS = Path(__file__).parent / "predictors"
-
-
-def load(name: str, out_dir: Path | None = None) -> ModuleType:
-    """Import ``predictors/<name>.py`` fresh; its outputs go to ``out_dir``."""
-    module = load_module(PREDICTORS / f"{name}.py")
-    if out_dir is not None:
-        module.OUT_DIR = str(out_dir)
-    return module
 
 
 def data_uri(data: bytes, media_type: str = "application/octet-stream") -> str:
@@ -25,6 +11,7 @@ def data_uri(data: bytes, media_type: str = "application/octet-stream") -> str:
 
 
 def decode_data_uri(uri: str) -> tuple[str, bytes]:
+    """``(media type, data)`` of a base64 data URI; fails on any other URI."""
     header, _, payload = uri.partition(",")
     assert header.startswith("data:") and header.endswith(";base64"), header[:80]
     return header[5:].removesuffix(";base64"), base64.b64decode(payload, validate=True)

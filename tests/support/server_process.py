@@ -1,4 +1,8 @@
-"""A real ``python -m cogrt`` on 127.0.0.1 port 0, found through its startup line."""
+"""A real ``python -m cogrt`` on 127.0.0.1 port 0, found through its startup line.
+
+It runs in ``tests/http/predictors``, like the CLI in a model's folder.
+``raw_post`` is a request to send it over a raw socket.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from .helpers import PREDICTORS
+from .predictors import HTTP
 
 STARTUP = re.compile(rb"serving on http://127\.0\.0\.1:(\d+)")
 
@@ -85,15 +89,30 @@ def spawned(command: list[str], headers: dict[str, str] | None = None) -> Iterat
         log = Path(tmp) / "server.log"
         env = {**os.environ, "LOG_FORMAT": "console", "COG_LOG_LEVEL": "info"}
         with log.open("wb") as sink:
-            process = subprocess.Popen(command, cwd=PREDICTORS, stdout=sink, stderr=sink, env=env)
-        try:
-            server = Server(process, startup_url(process, log), log, dict(headers or {}))
-            server.wait_status("READY", timeout=30)
+            process = subprocess.Popen(command, cwd=HTTP.path, stdout=sink, stderr=sink, env=env)
+        with reaped(process, log, headers=headers) as server:
             yield server
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(10)
+
+
+@contextmanager
+def reaped(
+    process: subprocess.Popen[bytes],
+    log: Path,
+    wanted: str = "READY",
+    headers: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """A started server process whose startup line goes to ``log``, once it reports ``wanted``.
+
+    Waits are bounded; the process is killed (if still running) and reaped on the way out.
+    """
+    try:
+        server = Server(process, startup_url(process, log), log, dict(headers or {}))
+        server.wait_status(wanted, timeout=30)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
 
 
 def startup_url(process: subprocess.Popen[bytes], log: Path) -> str:
@@ -104,3 +123,13 @@ def startup_url(process: subprocess.Popen[bytes], log: Path) -> str:
         assert time.monotonic() < deadline, f"no startup line:\n{log.read_text()}"
         time.sleep(0.02)
     return f"http://127.0.0.1:{int(match.group(1))}"
+
+
+def raw_post(seconds: float) -> bytes:
+    """A whole ``POST /predictions`` for the ``sleep``-style predictors, as raw HTTP/1.1 bytes."""
+    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
+    return (
+        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )

@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from .waiting import until_signalled
+
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
@@ -61,13 +63,7 @@ class Peer:
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until ``predicate()`` holds, re-checking whenever a request arrives."""
-
-        async def settle() -> None:
-            while not predicate():
-                await self._changed.wait()
-                self._changed.clear()
-
-        await asyncio.wait_for(settle(), timeout)
+        await until_signalled(self._changed, predicate, timeout)
 
     def _touch(self) -> None:
         self._changed.set()

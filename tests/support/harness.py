@@ -1,25 +1,28 @@
-"""In-process harness: a real app and lifespan, driven through httpx's ASGI transport."""
+"""In-process harnesses: a Runtime with setup done, or the app with its lifespan entered.
+
+The app is driven through httpx's ASGI transport: no socket, no server, the
+test's own loop. ``server_process`` has the real-server counterpart.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from cogrt.http.app import create_app
-from cogrt.runner.loader import load_module
-
-PREDICTORS = Path(__file__).parent / "predictors"
+from cogrt.runner.runtime import Runtime
 
 
-def load(name: str) -> ModuleType:
-    """Import ``predictors/<name>.py`` fresh, so its events belong to this test."""
-    return load_module(PREDICTORS / f"{name}.py")
+@asynccontextmanager
+async def running(predictor: Any, **kwargs: Any) -> AsyncIterator[Runtime]:
+    """A ``Runtime`` whose setup has finished (bounded), closed on the way out."""
+    async with Runtime(predictor, **kwargs) as runtime:
+        await runtime.wait_setup(30)
+        yield runtime
 
 
 @asynccontextmanager
@@ -34,13 +37,3 @@ async def served(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://cogrt") as client:
             yield client, app
-
-
-def raw_post(seconds: float) -> bytes:
-    """A whole ``POST /predictions`` for the ``sleep``-style predictors, as raw HTTP/1.1 bytes."""
-    payload = f'{{"input":{{"seconds":{seconds}}}}}'.encode()
-    return (
-        b"POST /predictions HTTP/1.1\r\nHost: cogrt\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
-        + payload
-    )

@@ -20,10 +20,13 @@ import pytest
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.transfer.files import MAX_REDIRECTS
-from tests.runner.helpers import running
+from tests.support.data_uris import data_uri, decode_data_uri
+from tests.support.file_peer import Peer, refusing
+from tests.support.harness import running
+from tests.support.predictors import TRANSFER
 
-from .helpers import data_uri, decode_data_uri, load
-from .peer import Peer, refusing
+# The runtime's side of file inputs, with the file tests' predictors.
+load = TRANSFER.load
 
 
 def start(runtime: Runtime, inputs: dict[str, object]) -> Prediction:

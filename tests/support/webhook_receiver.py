@@ -16,6 +16,8 @@ from typing import Any
 
 import msgspec
 
+from .waiting import until_signalled
+
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 
 
@@ -86,23 +88,15 @@ class Receiver:
 
     async def wait_for(self, condition: Callable[[list[Hook]], bool], timeout: float = 10) -> None:
         """Wait until ``condition(hooks)`` holds; fail after ``timeout`` seconds."""
-        await self._until(lambda: condition(self.hooks), timeout)
+        await until_signalled(self._changed, lambda: condition(self.hooks), timeout)
 
     async def wait_held(self, count: int = 1, timeout: float = 10) -> None:
         """Wait until ``count`` requests are being held; fail after ``timeout`` seconds."""
-        await self._until(lambda: self.held >= count, timeout)
+        await until_signalled(self._changed, lambda: self.held >= count, timeout)
 
     def release(self) -> None:
         """Let every held request through (recorded, then answered); hold no more."""
         self._unhold.set()
-
-    async def _until(self, condition: Callable[[], bool], timeout: float) -> None:
-        async def until() -> None:
-            while not condition():
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(until(), timeout)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
