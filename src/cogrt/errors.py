@@ -3,6 +3,7 @@
     BaseException
     └── CancelationException        injected into user code to cancel a prediction
     Exception
+    ├── PublishingStopped           internal: stops a sync generator once publishing failed
     └── CogrtError                  base of everything cogrt raises on purpose
         ├── ConfigError             cog.yaml or an environment variable is unusable
         ├── PredictorLoadError      the predictor file/attribute cannot be loaded
@@ -20,7 +21,8 @@
         └── OutputUploadError       a file output could not be PUT to the upload URL
 
 Messages are built from the values a user can act on (the file, the attribute,
-the field), never from cogrt's internals.
+the field), never from cogrt's internals. Internal exceptions never reach a
+client, and are not exported from ``cogrt``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "PredictionNotFoundError",
     "PredictorDefinitionError",
     "PredictorLoadError",
+    "PublishingStopped",
     "RequestError",
     "RuntimeStateError",
 ]
@@ -56,6 +59,14 @@ class CancelationException(BaseException):
     like ``KeyboardInterrupt`` and ``asyncio.CancelledError``: model code full
     of ``except Exception:`` blocks must not swallow a cancel by accident.
     Catch it only to clean up, then re-raise.
+    """
+
+
+class PublishingStopped(Exception):
+    """Raised on the worker thread so a sync generator stops once publishing failed.
+
+    It never reaches the client: the runner raises the failure that stopped
+    publishing (``OrderedPublisher.close``) instead.
     """
 
 
