@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -21,12 +20,12 @@ from cogrt.clock import utc_now
 from cogrt.runner.logs import LineBuffer
 from cogrt.runner.worker_thread import CancelGuard
 from cogrt.sdk.scope import MetricEvent, Scope
+from cogrt.transfer.record import Listener
 
 __all__ = ["Event", "Listener", "Prediction", "new_prediction_id"]
 
 Status = Literal["starting", "processing", "succeeded", "failed", "canceled"]
 Event = tuple[str, Any]
-Listener = Callable[[str, Any], None]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 _NO_OUTPUT: Any = object()
 _encoder = msgspec.json.Encoder()
