@@ -3,6 +3,7 @@
     BaseException
     └── CancelationException        injected into user code to cancel a prediction
     Exception
+    ├── PublishingStopped           internal: stops a sync generator once publishing failed
     ├── CogrtError                  base of everything cogrt raises on purpose
     │   ├── ConfigError             cog.yaml or an environment variable is unusable
     │   ├── PredictorLoadError      the predictor file/attribute cannot be loaded
@@ -22,7 +23,8 @@
         └── ExperimentalFeatureWarning  a deprecated ``cog`` name, never raised
 
 Messages are built from the values a user can act on (the file, the attribute,
-the field), never from cogrt's internals.
+the field), never from cogrt's internals. Internal exceptions never reach a
+client, and are not exported from ``cogrt``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ class ExperimentalFeatureWarning(FutureWarning):
     cogrt never raises it. Model code still imports it from ``cog`` (which
     logs a deprecation notice), so it is left out of ``__all__``: ``cogrt``
     re-exports that list and must not hand it out without the notice.
+    """
+
+
+class PublishingStopped(Exception):
+    """Raised on the worker thread so a sync generator stops once publishing failed.
+
+    It never reaches the client: the runner raises the failure that stopped
+    publishing (``OrderedPublisher.close``) instead.
     """
 
 

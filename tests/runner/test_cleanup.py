@@ -19,7 +19,7 @@ import pytest
 
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
-from cogrt.transfer.files import MAX_REDIRECTS
+from cogrt.transfer.http_client import MAX_REDIRECTS
 from tests.support.data_uris import data_uri, decode_data_uri
 from tests.support.file_peer import Peer, refusing
 from tests.support.harness import running

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -21,6 +20,7 @@ from cogrt.clock import utc_now
 from cogrt.runner.logs import LineBuffer
 from cogrt.runner.worker_thread import CancelGuard
 from cogrt.sdk.scope import MetricEvent, Scope
+from cogrt.transfer.record import Listener
 
 __all__ = ["Delivery", "Event", "Listener", "Prediction", "new_prediction_id"]
 
@@ -28,7 +28,6 @@ Status = Literal["starting", "processing", "succeeded", "failed", "canceled"]
 Delivery = Literal["sync", "async", "sse"]
 """How a prediction's answer reaches its creator: at the end, 202 at once, or as events."""
 Event = tuple[str, Any]
-Listener = Callable[[str, Any], None]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 _NO_OUTPUT: Any = object()
 _encoder = msgspec.json.Encoder()

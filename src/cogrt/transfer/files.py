@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import functools
 import io
 import os
 import tempfile
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path as FsPath
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any
 
 from cogrt.errors import InputDownloadError
 from cogrt.schema.arguments import DownloadKey
@@ -31,32 +32,18 @@ from cogrt.schema.uris import (
     without_query,
 )
 from cogrt.sdk.types import Path, URLFile
+from cogrt.transfer.fanout import all_or_none
+from cogrt.transfer.http_client import error_detail
 
 if TYPE_CHECKING:  # httpx loads with the first download: start-up never needs it
     import httpx
 
-__all__ = [
-    "MAX_PARALLEL_DOWNLOADS",
-    "MAX_REDIRECTS",
-    "TooManyRedirects",
-    "connect_file_inputs",
-    "download_inputs",
-    "file_to_data_uri",
-    "gather_or_cancel",
-]
-
-T = TypeVar("T")
+__all__ = ["MAX_PARALLEL_DOWNLOADS", "connect_file_inputs", "download_inputs", "file_to_data_uri"]
 
 MAX_PARALLEL_DOWNLOADS = 8
-MAX_REDIRECTS = 10
-"""Redirect hops followed per download or upload, whatever the shared client allows."""
 _TIMEOUT = 10.0
 """Connect and read (and write/pool) timeouts of one download, per spec §8.4."""
 _FLUSH_BYTES = 1 << 20
-
-
-class TooManyRedirects(Exception):
-    """A URL redirected more than ``MAX_REDIRECTS`` times; callers re-raise it with context."""
 
 
 async def download_inputs(
@@ -69,25 +56,24 @@ async def download_inputs(
 ) -> dict[DownloadKey, Path]:
     """Fetch every ``(name, index, url)`` into ``directory``, at most 8 at a time.
 
-    ``http(s)`` URLs are fetched with ``client`` (at most ``MAX_REDIRECTS``
-    redirects; 10 s timeouts; non-2xx and bodies over ``max_bytes`` fail);
+    ``http(s)`` URLs are fetched with ``client`` (following as many redirects
+    as it allows; 10 s timeouts; non-2xx and bodies over ``max_bytes`` fail);
     ``data:`` URIs are decoded. Each file is new and its name ends with the
     name derived from the URL (spec §8.4). Returns
     ``cog.Path`` objects keyed by ``(name, index)``. The first failure cancels
     the other downloads and raises ``InputDownloadError``; files already
     written stay in ``directory``, which the caller removes.
     """
-    gate = asyncio.Semaphore(MAX_PARALLEL_DOWNLOADS)
     headers = {"User-Agent": user_agent} if user_agent else {}
 
     async def fetch(name: str, url: str) -> Path:
-        async with gate:
-            if is_data_uri(url):
-                return await _write_data_uri(name, url, directory, max_bytes)
-            return await _download(client, name, url, directory, headers, max_bytes)
+        if is_data_uri(url):
+            return await _write_data_uri(name, url, directory, max_bytes)
+        return await _download(client, name, url, directory, headers, max_bytes)
 
     keys = [(name, index) for name, index, _ in targets]
-    paths = await gather_or_cancel([fetch(name, url) for name, _, url in targets])
+    jobs = [functools.partial(fetch, name, url) for name, _, url in targets]
+    paths = await all_or_none(jobs, limit=MAX_PARALLEL_DOWNLOADS)
     return dict(zip(keys, paths, strict=True))
 
 
@@ -111,27 +97,25 @@ async def connect_file_inputs(file_inputs: Sequence[str], arguments: Mapping[str
         for file in _as_list(arguments.get(name))
         if isinstance(file, URLFile)
     ]
-    gate = asyncio.Semaphore(MAX_PARALLEL_DOWNLOADS)
 
     async def connect(name: str, file: URLFile) -> None:
         import httpx
 
-        async with gate:
-            try:
-                await asyncio.to_thread(file.connect)
-            except httpx.HTTPStatusError as exc:
-                response = exc.response
-                reason = f"{response.status_code} {response.reason_phrase}".strip()
-                shown = without_query(str(response.request.url))
-                raise InputDownloadError(name, f"GET {shown} returned {reason}") from exc
-            except httpx.HTTPError as exc:
-                detail = str(exc) or type(exc).__name__
-                raise InputDownloadError(
-                    name, f"failed to download {without_query(file.url)}: {detail}"
-                ) from exc
+        try:
+            await asyncio.to_thread(file.connect)
+        except httpx.HTTPStatusError as exc:
+            response = exc.response
+            reason = f"{response.status_code} {response.reason_phrase}".strip()
+            shown = without_query(str(response.request.url))
+            raise InputDownloadError(name, f"GET {shown} returned {reason}") from exc
+        except httpx.HTTPError as exc:
+            raise InputDownloadError(
+                name, f"failed to download {without_query(file.url)}: {error_detail(exc)}"
+            ) from exc
 
+    jobs = [functools.partial(connect, name, file) for name, file in pending]
     try:
-        await gather_or_cancel([connect(name, file) for name, file in pending])
+        await all_or_none(jobs, limit=MAX_PARALLEL_DOWNLOADS)
     except BaseException:
         for _, file in pending:
             file.close()
@@ -142,28 +126,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-async def gather_or_cancel(jobs: Sequence[Awaitable[T]]) -> list[T]:
-    """Run ``jobs`` concurrently; on the first failure cancel the rest and re-raise it.
-
-    Unlike ``asyncio.gather``, nothing keeps running after the call returns
-    or raises (cancel included), so a caller's cleanup never races a job.
-    """
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    if not tasks:
-        return []
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            error = None if task.cancelled() else task.exception()
-            if error is not None:
-                raise error
-        return [task.result() for task in tasks]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def _download(
     client: httpx.AsyncClient,
     name: str,
@@ -172,13 +134,14 @@ async def _download(
     headers: dict[str, str],
     max_bytes: int,
 ) -> Path:
+    import anyio
     import httpx
 
     shown = without_query(url)
     target: str | None = None
     try:
         request = client.build_request("GET", url, headers=headers, timeout=_TIMEOUT)
-        response = await send_following_redirects(client, request, stream=True)
+        response = await client.send(request, stream=True, follow_redirects=True)
         try:
             if not response.is_success:
                 reason = f"{response.status_code} {response.reason_phrase}".strip()
@@ -193,36 +156,18 @@ async def _download(
             try:
                 await _copy(response, file, name, shown, max_bytes)
             finally:
-                await asyncio.to_thread(file.close)
+                with anyio.CancelScope(shield=True):  # closed before the caller cleans up
+                    await asyncio.to_thread(file.close)
             return Path(target)
         finally:
             await response.aclose()
-    except (httpx.HTTPError, TooManyRedirects) as exc:
+    except httpx.HTTPError as exc:
         _discard(target)
-        detail = str(exc) or type(exc).__name__
+        detail = error_detail(exc, client)
         raise InputDownloadError(name, f"failed to download {shown}: {detail}") from exc
     except BaseException:
         _discard(target)
         raise
-
-
-async def send_following_redirects(
-    client: httpx.AsyncClient, request: httpx.Request, *, stream: bool = False
-) -> httpx.Response:
-    """Send ``request``, following at most ``MAX_REDIRECTS`` redirects.
-
-    The limit is ours rather than the shared client's, whose setting also
-    governs webhooks. Intermediate responses are closed; the final one is
-    returned open when ``stream`` is true. Only for bodiless requests: a
-    redirect re-sends ``next_request``, whose body httpx cannot replay.
-    """
-    for _ in range(MAX_REDIRECTS + 1):
-        response = await client.send(request, stream=stream, follow_redirects=False)
-        if response.next_request is None:
-            return response
-        await response.aclose()
-        request = response.next_request
-    raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def _copy(

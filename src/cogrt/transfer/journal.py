@@ -30,7 +30,7 @@ from collections.abc import Mapping
 import msgspec
 
 from cogrt.clock import utc_now
-from cogrt.runner.prediction import Prediction
+from cogrt.transfer.record import PredictionRecord
 from cogrt.transfer.webhooks import TRACE_HEADERS
 
 __all__ = ["COMPACT_BYTES", "MAX_INPUT_BYTES", "Journal", "Orphan"]
@@ -127,7 +127,7 @@ class Journal:
 
     # -- this process's predictions, on the loop ------------------------------------
 
-    def opened(self, prediction: Prediction, url: str, headers: Mapping[str, str]) -> None:
+    def opened(self, prediction: PredictionRecord, url: str, headers: Mapping[str, str]) -> None:
         """``prediction`` will want a terminal webhook to ``url``; of ``headers`` (the
         outgoing ones) only the trace headers are kept, never credentials."""
         if self._disabled:
@@ -145,7 +145,7 @@ class Journal:
         self._open[prediction.id] = [line]
         self._append(line)
 
-    def processing(self, prediction: Prediction) -> None:
+    def processing(self, prediction: PredictionRecord) -> None:
         lines = self._open.get(prediction.id)
         if lines is None or prediction.started_at is None:
             return

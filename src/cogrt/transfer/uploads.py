@@ -9,22 +9,20 @@ upload's URL, or a data URI built in a thread) and :func:`resolve_files` puts
 the strings where the placeholders were. :class:`OrderedPublisher` does that
 for a sync generator's chunks while the generator keeps running, and
 publishes them in the order they were produced.
-
-Upload bodies are streamed from the file in 1 MiB reads done in a thread;
-neither the file nor its base64 is ever held in memory whole.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from cogrt.errors import OutputUploadError
+from cogrt.errors import OutputUploadError, PublishingStopped
 from cogrt.schema.uris import (
     mime_type_for,
     output_filename,
@@ -32,7 +30,11 @@ from cogrt.schema.uris import (
     upload_target_url,
     without_query,
 )
-from cogrt.transfer.files import MAX_REDIRECTS, TooManyRedirects, file_to_data_uri, gather_or_cancel
+from cogrt.transfer import retry
+from cogrt.transfer.fanout import all_or_none
+from cogrt.transfer.files import file_to_data_uri
+from cogrt.transfer.http_client import error_detail
+from cogrt.transfer.upload_body import UploadBody, open_settled
 
 if TYPE_CHECKING:
     import httpx
@@ -43,7 +45,6 @@ __all__ = [
     "FileStore",
     "OrderedPublisher",
     "PendingFile",
-    "PublishingStopped",
     "Uploader",
     "resolve_files",
     "store_as_data_uri",
@@ -51,14 +52,10 @@ __all__ = [
 
 MAX_PARALLEL_UPLOADS = 8
 """Uploads in flight per prediction; more only queue for the same bandwidth."""
-UPLOAD_TIMEOUT = (10.0, 30.0, 30.0, 30.0)
-"""Connect, read, write and pool timeouts (``httpx.Timeout(30.0, connect=10.0)``).
-
-Spec §10.5 asks for at least 25 s: a slow store must not fail a finished prediction."""
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_STATUSES = retry.RETRY_STATUSES | {408}
+"""A PUT of a large body may also time out at the store, which a retry can get past."""
 RETRY_DELAYS = (0.1, 0.2, 0.4)
 """Pauses before the 2nd, 3rd and 4th attempt of a retryable failure."""
-_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(eq=False)
@@ -104,7 +101,7 @@ async def resolve_files(value: Any, pending: list[PendingFile], store: FileStore
     """
     if not pending:
         return value
-    results = await gather_or_cancel([store(file) for file in pending])
+    results = await all_or_none([functools.partial(store, file) for file in pending])
     return _substitute(value, {id(f): url for f, url in zip(pending, results, strict=True)})
 
 
@@ -130,7 +127,8 @@ class Uploader:
     Each file goes to ``<upload_url>/<filename>`` with its MIME type and the
     prediction id; the result is the response's ``Location`` or the URL the
     body was PUT to, without query. 408/429/5xx answers and connection errors
-    are retried three times; a failure raises ``OutputUploadError``.
+    are retried three times; a failure raises ``OutputUploadError``. Redirects
+    are followed by re-sending the body from its start, when it can be.
     """
 
     def __init__(self, client: httpx.AsyncClient, upload_url: str, *, prediction_id: str) -> None:
@@ -141,124 +139,58 @@ class Uploader:
 
     async def __call__(self, file: PendingFile) -> str:
         async with self._gate:
-            body = await _open_settled(file.value)
+            body = await open_settled(file.value)
             try:
                 return await self._upload(file.filename, body)
             finally:
-                await asyncio.to_thread(body.close)
+                import anyio  # loaded with httpx: the client exists
 
-    async def _upload(self, filename: str, body: _Body) -> str:
+                with anyio.CancelScope(shield=True):  # closed before the caller cleans up
+                    await asyncio.to_thread(body.close)
+
+    async def _upload(self, filename: str, body: UploadBody) -> str:
         import httpx  # loaded by the client's creator already; not at cogrt's start-up
 
         url = upload_target_url(self._upload_url, filename)
         headers = {"Content-Type": mime_type_for(filename), "X-Prediction-ID": self._prediction_id}
         if body.size is not None:
             headers["Content-Length"] = str(body.size)
-        attempts = 0
-        while True:
-            attempts += 1
+        stored: str | None = None
+        failure = ""
+
+        async def attempt() -> bool:
+            nonlocal stored, failure
             try:
                 response = await self._put(url, headers, body)
-            except (httpx.HTTPError, TooManyRedirects) as exc:
-                detail = str(exc) or type(exc).__name__
+            except httpx.HTTPError as exc:
+                detail = error_detail(exc, self._client)
                 failure = f"PUT {without_query(url)} failed: {detail}"
-                retry = isinstance(exc, httpx.TransportError)
+                again = isinstance(exc, httpx.TransportError)
             else:
                 if response.is_success:
                     location = response.headers.get("location")
-                    return upload_result_url(str(response.request.url), location)
+                    stored = upload_result_url(str(response.request.url), location)
+                    return False
                 reason = f"{response.status_code} {response.reason_phrase}".strip()
                 failure = f"PUT {without_query(str(response.request.url))} returned {reason}"
-                retry = response.status_code in RETRY_STATUSES
-            if not retry or attempts > len(RETRY_DELAYS) or not body.rewindable:
-                suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
-                raise OutputUploadError(filename, failure + suffix)
-            await asyncio.sleep(RETRY_DELAYS[attempts - 1])
+                again = response.status_code in RETRY_STATUSES
+            return again and body.rewindable
 
-    async def _put(self, url: str, headers: dict[str, str], body: _Body) -> httpx.Response:
-        """One attempt, following redirects by re-sending the body from its start."""
-        for _ in range(MAX_REDIRECTS + 1):
-            await body.rewind()
-            request = self._client.build_request(
-                "PUT", url, content=body.chunks(), headers=headers, timeout=UPLOAD_TIMEOUT
-            )
-            response = await self._client.send(request, follow_redirects=False)
-            if response.next_request is None:
-                return response
-            if not body.rewindable:
-                return response  # reported as the non-2xx it is
-            url = str(response.next_request.url)
-        raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+        attempts, _ = await retry.retrying(attempt, RETRY_DELAYS)
+        if stored is not None:
+            return stored
+        suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+        raise OutputUploadError(filename, failure + suffix)
 
-
-class _Body:
-    """An upload's bytes: a file cogrt opened (and closes), or the predictor's file object."""
-
-    def __init__(self, handle: IO[Any], *, owned: bool, size: int | None, start: int | None):
-        self._handle = handle
-        self._owned = owned
-        self.size = size
-        self._start = start
-        self._read = False
-
-    @property
-    def rewindable(self) -> bool:
-        return self._start is not None or not self._read
-
-    async def rewind(self) -> None:
-        if self._read and self._start is not None:
-            await asyncio.to_thread(self._handle.seek, self._start)
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        self._read = True
-        while True:
-            chunk = await asyncio.to_thread(self._handle.read, _CHUNK_BYTES)
-            if not chunk:
-                return
-            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-
-    def close(self) -> None:
-        if self._owned:
-            self._handle.close()
-
-
-def _open_body(value: os.PathLike[Any] | io.IOBase) -> _Body:
-    """Blocking: open a path output, or rewind a file object (spec §10.4)."""
-    if isinstance(value, os.PathLike):
-        handle: IO[Any] = open(os.fspath(value), "rb")  # noqa: SIM115 - closed by _Body.close
-        return _Body(handle, owned=True, size=os.fstat(handle.fileno()).st_size, start=0)
-    stream: Any = value
-    if not value.seekable():
-        return _Body(stream, owned=False, size=None, start=None)
-    value.seek(0)
-    size = None
-    if not isinstance(value, io.TextIOBase):  # text sizes are in characters, not bytes
-        size = value.seek(0, os.SEEK_END)
-        value.seek(0)
-    return _Body(stream, owned=False, size=size, start=0)
-
-
-async def _open_settled(value: os.PathLike[Any] | io.IOBase) -> _Body:
-    """:func:`_open_body` in a thread, closing what it opened if the caller is canceled."""
-    opening = asyncio.ensure_future(asyncio.to_thread(_open_body, value))
-    try:
-        return await asyncio.shield(opening)
-    except asyncio.CancelledError:
-        opening.add_done_callback(_close_opened)
-        raise
-
-
-def _close_opened(opening: asyncio.Future[_Body]) -> None:
-    if not opening.cancelled() and opening.exception() is None:
-        opening.result().close()
-
-
-class PublishingStopped(Exception):
-    """Raised on the worker thread so a sync generator stops once publishing failed.
-
-    It never reaches the client: the runner raises the failure that stopped
-    publishing (``OrderedPublisher.close``) instead.
-    """
+    async def _put(self, url: str, headers: dict[str, str], body: UploadBody) -> httpx.Response:
+        """One attempt; redirects are followed only when the body can be sent again."""
+        request = self._client.build_request(
+            "PUT", url, content=body, headers=headers, timeout=retry.TIMEOUT
+        )
+        response = await self._client.send(request, follow_redirects=body.replayable)
+        if response.request.method != "PUT":  # a 302/303 made it a GET: the body went nowhere
+            return next(hop for hop in reversed(response.history) if hop.request.method == "PUT")
+        return response
 
 
 class OrderedPublisher:

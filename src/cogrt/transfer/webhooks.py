@@ -40,8 +40,9 @@ import msgspec
 
 from cogrt.config import Settings
 from cogrt.errors import ConfigError
-from cogrt.runner.prediction import Prediction
 from cogrt.transfer.http_client import new_client
+from cogrt.transfer.record import PredictionRecord
+from cogrt.transfer.retry import RETRY_STATUSES, TIMEOUT, retrying
 
 if TYPE_CHECKING:
     import httpx
@@ -54,12 +55,9 @@ log = logging.getLogger("cogrt.webhooks")
 
 TERMINAL_RETRIES = 12
 """Retries of the terminal webhook after its first attempt (spec §13.3)."""
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 TRACE_HEADERS = ("traceparent", "tracestate")
 """W3C trace-context headers a prediction's creating request lends its webhooks (§13.3)."""
 _WEBHOOK_EVENT = {"start": "start", "output": "output", "log": "logs"}
-_TIMEOUT = (10.0, 30.0, 30.0, 30.0)
-"""Connect, read, write and pool timeouts: ``httpx.Timeout(30.0, connect=10.0)``."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -128,7 +126,7 @@ class WebhookSender:
 
     def attach(
         self,
-        prediction: Prediction,
+        prediction: PredictionRecord,
         url: str,
         events: Collection[str],
         trace_headers: Mapping[str, str] | None = None,
@@ -190,7 +188,7 @@ class WebhookSender:
         """The client, made at the first webhook: httpx and a TLS context cost start-up
         ~50 ms and a few MiB that servers without webhooks never need."""
         if self._client is None:
-            self._client = new_client(timeout=_TIMEOUT)
+            self._client = new_client(timeout=TIMEOUT)
         return self._client
 
     async def aclose(self, grace: float) -> None:
@@ -223,23 +221,24 @@ class WebhookSender:
         if response.is_success:
             return False
         log.info("webhook to %s answered %d", url, response.status_code)
-        return response.status_code in _RETRY_STATUSES
+        return response.status_code in RETRY_STATUSES
 
     async def send_terminal(
         self, url: str, body: bytes, headers: dict[str, str], prediction_id: str
     ) -> None:
         """Post a terminal payload, retrying as spec §13.3 says; one message id throughout."""
         message_id = _message_id()
-        for retry in range(TERMINAL_RETRIES + 1):
-            if retry:
-                await self.sleep(retry_delay(retry))
-            if not await self.post(url, body, headers, message_id):
-                return
-        log.warning(
-            "gave up delivering the terminal webhook of %s after %d attempts",
-            prediction_id,
-            TERMINAL_RETRIES + 1,
+        attempts, gave_up = await retrying(
+            lambda: self.post(url, body, headers, message_id),
+            [retry_delay(retry) for retry in range(1, TERMINAL_RETRIES + 1)],
+            self.sleep,
         )
+        if gave_up:
+            log.warning(
+                "gave up delivering the terminal webhook of %s after %d attempts",
+                prediction_id,
+                attempts,
+            )
 
 
 class _Delivery:
@@ -248,7 +247,7 @@ class _Delivery:
     def __init__(
         self,
         sender: WebhookSender,
-        prediction: Prediction,
+        prediction: PredictionRecord,
         url: str,
         events: frozenset[str],
         headers: dict[str, str],
