@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from cogrt.redirects import drop_redirect_body
+
 __all__ = [
     "AsyncConcatenateIterator",
     "ConcatenateIterator",
@@ -131,7 +133,12 @@ class URLFile(io.RawIOBase):
         import httpx
 
         headers = {"User-Agent": self._user_agent} if self._user_agent else {}
-        client = httpx.Client(follow_redirects=True, timeout=10.0, headers=headers)
+        client = httpx.Client(
+            follow_redirects=True,
+            timeout=10.0,
+            headers=headers,
+            event_hooks={"request": [], "response": [drop_redirect_body]},
+        )
         try:
             response = client.send(client.build_request("GET", self.url), stream=True)
             try:

@@ -7,7 +7,8 @@ context are made once per process on a helper thread right after setup
 (``warm_up``), and every client shares that context.
 
 Redirects are httpx's to follow, at most ``MAX_REDIRECTS`` hops on every
-client made here; a request that should follow them says so.
+client made here, never reading a redirect's body (:mod:`cogrt.redirects`);
+a request that should follow them says so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import asyncio
 import functools
 import ssl
 from typing import TYPE_CHECKING, Any
+
+from cogrt.redirects import drop_redirect_body_async
 
 if TYPE_CHECKING:
     import httpx
@@ -39,7 +42,8 @@ def new_client(**options: Any) -> httpx.AsyncClient:
     import httpx
 
     options.setdefault("max_redirects", MAX_REDIRECTS)
-    return httpx.AsyncClient(verify=tls_context(), **options)
+    hooks = {"request": [], "response": [drop_redirect_body_async]}
+    return httpx.AsyncClient(verify=tls_context(), event_hooks=hooks, **options)
 
 
 def error_detail(exc: Exception, client: httpx.AsyncClient | None = None) -> str:
