@@ -10,8 +10,8 @@ __all__ = ["Runtime", "__version__", "create_app", "serve"]
 __all__ += errors.__all__
 __all__.sort()
 
-TYPE_CHECKING = False  # not typing's: `python -m cogrt`'s supervisor runs this module, and
-if TYPE_CHECKING:  # typing would be most of a MiB of its memory (cogrt.supervisor)
+TYPE_CHECKING = False  # not typing's: `python -m cogrt` imports this package before it forks
+if TYPE_CHECKING:  # the first runtime, and typing would cost the supervisor most of a MiB
     from typing import Any
 
     from cogrt.http.app import create_app

@@ -29,7 +29,7 @@ client, and are not exported from ``cogrt``.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # not typing's: the supervisor imports this module, and no more
+TYPE_CHECKING = False  # not typing's: `python -m cogrt` imports this module before its fork
 if TYPE_CHECKING:
     from typing import Any
 

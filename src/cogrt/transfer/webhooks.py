@@ -81,7 +81,7 @@ def signing_key(secret: str) -> bytes:
 
 
 class WebhookSender:
-    """Starts one delivery task per prediction that has a webhook.
+    """Starts one outbox task per prediction that has a webhook.
 
     ``sleep`` waits out throttle intervals and retry back-offs. It is
     ``asyncio.sleep``; a test passes its own to decide when an interval has
@@ -145,9 +145,9 @@ class WebhookSender:
         journal = self._journal if "completed" in wanted else None
         if journal is not None:
             journal.opened(prediction, url, headers)
-        delivery = _Delivery(self, prediction, url, wanted, headers, journal)
-        prediction.add_listener(delivery.on_event)
-        self._track(delivery.run(), f"cogrt-webhook-{prediction.id}")
+        outbox = _Outbox(self, prediction, url, wanted, headers, journal)
+        prediction.add_listener(outbox.on_event)
+        self._track(outbox.run(), f"cogrt-webhook-{prediction.id}")
 
     def resume_journal(self) -> None:
         """Send each prediction a dead runtime process left in flight its terminal webhook.
@@ -241,7 +241,7 @@ class WebhookSender:
             )
 
 
-class _Delivery:
+class _Outbox:
     """The mailbox and sender loop of one prediction's webhooks."""
 
     def __init__(
