@@ -4,8 +4,9 @@ Why this shape: each (round, workload, server) sample starts a fresh server
 so start-up time and idle memory are measured every time and no state leaks
 between samples; servers are interleaved and their order rotated per round
 so slow drift of the shared machine hits all of them alike; medians across
-rounds are reported.  A server that cannot start (e.g. cogrt before it
-exists) is skipped for the rest of the invocation instead of failing it.
+rounds are reported.  A server that cannot start (a Cog release that no
+longer installs, a broken build) is skipped for the rest of the invocation
+instead of failing it.
 
 Example:
     python benchmarks/run.py --env-dir .bench --servers cog,ceiling-hypercorn \

@@ -47,7 +47,7 @@ if SUPERVISE:
         sys.exit(0)
 forked = time.perf_counter()
 cpu, faults = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-import cogrt.app, cogrt.cli, cogrt.server, hypercorn.asyncio, hypercorn.config, uvloop
+import cogrt.http.app, cogrt.cli, cogrt.http.server, hypercorn.asyncio, hypercorn.config, uvloop
 print(json.dumps({
     "start": (forked - start) * 1000,
     "imports": (time.process_time() - cpu) * 1000,

@@ -2,64 +2,28 @@
 
 from __future__ import annotations
 
-from cogrt.errors import (
-    AtCapacityError,
-    CancelationException,
-    CogrtError,
-    ConfigError,
-    DuplicatePredictionError,
-    InputDownloadError,
-    InputValidationError,
-    MalformedRequestError,
-    NotReadyError,
-    OutputEncodingError,
-    OutputUploadError,
-    PredictionNotFoundError,
-    PredictorDefinitionError,
-    PredictorLoadError,
-    RequestError,
-    RuntimeStateError,
-)
+from cogrt import errors
+from cogrt.errors import *  # noqa: F403 - every public exception is part of cogrt's API
+from cogrt.version import __version__
 
-__all__ = [
-    "AtCapacityError",
-    "CancelationException",
-    "CogrtError",
-    "ConfigError",
-    "DuplicatePredictionError",
-    "InputDownloadError",
-    "InputValidationError",
-    "MalformedRequestError",
-    "NotReadyError",
-    "OutputEncodingError",
-    "OutputUploadError",
-    "PredictionNotFoundError",
-    "PredictorDefinitionError",
-    "PredictorLoadError",
-    "RequestError",
-    "Runtime",
-    "RuntimeStateError",
-    "__version__",
-    "create_app",
-    "serve",
-]
+__all__ = ["Runtime", "__version__", "create_app", "serve"]
+__all__ += errors.__all__
+__all__.sort()
 
-__version__ = "0.1.0"
-
-TYPE_CHECKING = False  # not typing's: `python -m cogrt`'s supervisor runs this module, and
-if TYPE_CHECKING:  # typing would be most of a MiB of its memory (cogrt.supervisor)
+TYPE_CHECKING = False  # not typing's: `python -m cogrt` imports this package before it forks
+if TYPE_CHECKING:  # the first runtime, and typing would cost the supervisor most of a MiB
     from typing import Any
 
-    from cogrt.app import create_app
+    from cogrt.http.app import create_app
+    from cogrt.http.server import serve
     from cogrt.runner.runtime import Runtime
-    from cogrt.server import serve
 
 
 def __getattr__(name: str) -> Any:
     """``serve``, ``create_app`` and ``Runtime`` load on first use: ``import cogrt`` stays light
     (no starlette, no server) for model code that only needs the errors."""
     if name == "create_app":
-        from cogrt.app import create_app
+        from cogrt.http.app import create_app
 
         return create_app
     if name == "Runtime":
@@ -67,7 +31,7 @@ def __getattr__(name: str) -> Any:
 
         return Runtime
     if name == "serve":
-        from cogrt.server import serve
+        from cogrt.http.server import serve
 
         return serve
     raise AttributeError(f"module 'cogrt' has no attribute {name!r}")

@@ -6,7 +6,7 @@ imports run, so the supervising process stays small.
 
 import sys
 
-from cogrt.supervisor import main
+from cogrt.supervisor.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

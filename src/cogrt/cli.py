@@ -12,7 +12,7 @@ must never show up there.
 
 Serving normally runs in a process forked by :mod:`cogrt.supervisor`
 (``python -m cogrt`` starts there); ``_serve`` then takes its socket, stop
-requests and crash journal from the supervisor (:mod:`cogrt.supervised`).
+requests and crash journal from the supervisor (:mod:`cogrt.supervisor.link`).
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cogrt import __version__
 from cogrt.config import Settings, apply_environment, load_cog_yaml
 from cogrt.errors import CogrtError, ConfigError, RequestError
+from cogrt.schema.modes import Mode
+from cogrt.version import __version__
 
 if TYPE_CHECKING:
     from cogrt.schema.signature import Signature
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["Project", "configure_logging", "main", "resolve_project"]
 
 log = logging.getLogger("cogrt")
-Mode = Literal["predict", "train"]
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 _LEVELS = {
     "debug": "DEBUG",
@@ -142,7 +142,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def _serve(project: Project, ns: argparse.Namespace) -> int:
-    from cogrt.server import serve
+    from cogrt.http.server import serve
     from cogrt.supervisor import inherited
 
     if sys.__stderr__ is not None:  # a crash in C code prints the Python stacks
@@ -177,9 +177,9 @@ def _serve_supervised(
     explicit_shutdown: bool,
 ) -> int:
     """Serve in a runtime process the supervisor forked: its socket, stop requests, journal."""
+    from cogrt.http.server import bind_socket, serve
     from cogrt.runner.runtime import Runtime
-    from cogrt.server import bind_socket, serve
-    from cogrt.supervised import SupervisorLink
+    from cogrt.supervisor.link import SupervisorLink
 
     link = SupervisorLink(inheritance)
     if explicit_shutdown:
@@ -220,7 +220,7 @@ def _schema(project: Project) -> int:
 
 
 def _signature(project: Project, ref: str, mode: Mode) -> Signature:
-    from cogrt.loader import resolve
+    from cogrt.runner.loader import resolve
     from cogrt.schema.signature import inspect_entry
 
     legacy = project.settings.legacy_none_defaults
@@ -288,7 +288,7 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     else:
         handler.setFormatter(_JsonFormatter())
-    from cogrt import access_log  # server-only: `schema` and `predict` never load it
+    from cogrt.http import access_log  # server-only: `schema` and `predict` never load it
 
     access_log.configure(
         sys.__stderr__ or sys.stderr,

@@ -1,31 +1,35 @@
-"""Every exception cogrt raises, in one place.
+"""Every exception class cogrt defines, in one place.
 
     BaseException
     └── CancelationException        injected into user code to cancel a prediction
     Exception
-    └── CogrtError                  base of everything cogrt raises on purpose
-        ├── ConfigError             cog.yaml or an environment variable is unusable
-        ├── PredictorLoadError      the predictor file/attribute cannot be loaded
-        ├── PredictorDefinitionError  the predictor's signature breaks Cog's rules
-        ├── MalformedRequestError   a request body is not JSON at all (400)
-        ├── RequestError            a request envelope does not fit (422)
-        │   └── InputValidationError  the ``input`` object fails the Input schema (422)
-        ├── InputDownloadError      a file input cannot be fetched or decoded (prediction fails)
-        ├── RuntimeStateError       the runtime cannot take a prediction now
-        │   ├── NotReadyError       setup has not succeeded (503)
-        │   ├── AtCapacityError     every slot is busy (409)
-        │   └── DuplicatePredictionError  a prediction with that id is in flight
-        ├── PredictionNotFoundError no in-flight prediction has that id (404)
-        ├── OutputEncodingError     an output value cannot become JSON
-        └── OutputUploadError       a file output could not be PUT to the upload URL
+    ├── PublishingStopped           internal: stops a sync generator once publishing failed
+    ├── CogrtError                  base of everything cogrt raises on purpose
+    │   ├── ConfigError             cog.yaml or an environment variable is unusable
+    │   ├── PredictorLoadError      the predictor file/attribute cannot be loaded
+    │   ├── PredictorDefinitionError  the predictor's signature breaks Cog's rules
+    │   ├── MalformedRequestError   a request body is not JSON at all (400)
+    │   ├── RequestError            a request envelope does not fit (422)
+    │   │   └── InputValidationError  the ``input`` object fails the Input schema (422)
+    │   ├── InputDownloadError      a file input cannot be fetched or decoded (prediction fails)
+    │   ├── RuntimeStateError       the runtime cannot take a prediction now
+    │   │   ├── NotReadyError       setup has not succeeded (503)
+    │   │   ├── AtCapacityError     every slot is busy (409)
+    │   │   └── DuplicatePredictionError  a prediction with that id is in flight
+    │   ├── PredictionNotFoundError no in-flight prediction has that id (404)
+    │   ├── OutputEncodingError     an output value cannot become JSON
+    │   └── OutputUploadError       a file output could not be PUT to the upload URL
+    └── FutureWarning
+        └── ExperimentalFeatureWarning  a deprecated ``cog`` name, never raised
 
 Messages are built from the values a user can act on (the file, the attribute,
-the field), never from cogrt's internals.
+the field), never from cogrt's internals. Internal exceptions never reach a
+client, and are not exported from ``cogrt``.
 """
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # not typing's: the supervisor imports this module, and no more
+TYPE_CHECKING = False  # not typing's: `python -m cogrt` imports this module before its fork
 if TYPE_CHECKING:
     from typing import Any
 
@@ -56,6 +60,23 @@ class CancelationException(BaseException):
     like ``KeyboardInterrupt`` and ``asyncio.CancelledError``: model code full
     of ``except Exception:`` blocks must not swallow a cancel by accident.
     Catch it only to clean up, then re-raise.
+    """
+
+
+class ExperimentalFeatureWarning(FutureWarning):
+    """Deprecated: Cog once warned about experimental features with it.
+
+    cogrt never raises it. Model code still imports it from ``cog`` (which
+    logs a deprecation notice), so it is left out of ``__all__``: ``cogrt``
+    re-exports that list and must not hand it out without the notice.
+    """
+
+
+class PublishingStopped(Exception):
+    """Raised on the worker thread so a sync generator stops once publishing failed.
+
+    It never reaches the client: the runner raises the failure that stopped
+    publishing (``OrderedPublisher.close``) instead.
     """
 
 

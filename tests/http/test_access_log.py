@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from cogrt import access_log
+from cogrt.http import access_log
 
 
 async def _teapot(request: Request) -> PlainTextResponse:

@@ -9,9 +9,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from cogrt.app import create_app
+from cogrt.http.app import create_app
+from tests.support.harness import served
+from tests.support.predictors import HTTP
 
-from .helpers import load, served
+load = HTTP.load
 
 
 class Boom(RuntimeError):

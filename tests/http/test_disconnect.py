@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from cogrt import submission
-from cogrt.app import create_app
+from cogrt.http import submission
+from cogrt.http.app import create_app
+from tests.support.harness import served
+from tests.support.predictors import HTTP
+from tests.support.server_process import Server, raw_post, running
+from tests.support.waiting import until
 
-from .helpers import load, raw_post, served
-from .server_process import Server, running
+load = HTTP.load
 
 ASYNC = {"prefer": "respond-async"}
 
@@ -33,13 +34,6 @@ SCOPE: dict[str, Any] = {
     "client": ("127.0.0.1", 50000),
     "server": ("cogrt", 80),
 }
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached before the deadline"
-        await asyncio.sleep(0.005)
 
 
 @pytest.mark.parametrize("how", ["client disconnects", "server cancels the handler"])
@@ -83,7 +77,7 @@ async def test_leaving_client_cancels_prediction_and_frees_slot(
         assert prediction.status == "canceled"
         assert runtime.status == "READY"
         assert runtime.get("d1") is None
-        assert not [task for task in asyncio.all_tasks() if "_cancel_on_disconnect" in repr(task)]
+        assert not [task for task in asyncio.all_tasks() if "_call_on_disconnect" in repr(task)]
         result = await runtime.predict({"seconds": 0})
         assert result["status"] == "succeeded"
 
@@ -127,11 +121,6 @@ async def test_a_busy_slot_is_still_409_at_once_and_a_stuck_cancel_after_the_wai
 
 
 SLEEPY = "http_sleep_steps.py:Predictor"
-
-
-@pytest.fixture(params=["hypercorn", "uvicorn"])
-def http(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def read_until_eof(sock: socket.socket) -> bytes:

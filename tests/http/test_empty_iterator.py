@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webhooks.receiver import Receiver
+from tests.support.harness import served
+from tests.support.predictors import HTTP
+from tests.support.sse_client import SSE, parse
+from tests.support.webhook_receiver import Receiver
 
-from .helpers import load, served
-from .sse_client import SSE, parse
+load = HTTP.load
 
 KINDS = ["SyncPredictor", "AsyncPredictor"]
 

@@ -8,8 +8,10 @@ import msgspec
 import pytest
 
 from cogrt.config import Settings
+from tests.support.harness import served
+from tests.support.predictors import HTTP
 
-from .helpers import load, served
+load = HTTP.load
 
 NOT_READY = (
     b'{"error":"Setup has not finished yet. Wait until it has finished, '

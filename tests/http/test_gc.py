@@ -6,9 +6,11 @@ import asyncio
 import gc
 from typing import Any
 
-from cogrt.app import MANY_SLOTS_GC_THRESHOLD
+from cogrt.http.app import MANY_SLOTS_GC_THRESHOLD
+from tests.support.harness import served
+from tests.support.predictors import HTTP
 
-from .helpers import load, served
+load = HTTP.load
 
 
 async def _tuned_after_setup(name: str, **kwargs: Any) -> tuple[int, tuple[int, int, int]]:

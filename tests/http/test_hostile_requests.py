@@ -11,8 +11,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .helpers import load, served
-from .server_process import running
+from tests.support.harness import served
+from tests.support.predictors import HTTP
+from tests.support.server_process import running
+
+load = HTTP.load
 
 DEEP = 100_000
 NESTED_BODIES = [

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tests.webhooks.receiver import Receiver
+from tests.support.harness import served
+from tests.support.predictors import HTTP
+from tests.support.sse_client import SSE, names, parse
+from tests.support.webhook_receiver import Receiver
 
-from .helpers import load, served
-from .sse_client import SSE, names, parse
+load = HTTP.load
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 

@@ -22,11 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
-from cogrt.app import CogApp, create_app
+from cogrt.http.app import CogApp, create_app
+from tests.support import auth_server
+from tests.support.auth_server import AUTH, MIDDLEWARE, REFUSED
+from tests.support.predictors import HTTP
+from tests.support.server_process import spawned
 
-from .auth_server import AUTH, MIDDLEWARE, REFUSED
-from .helpers import load
-from .server_process import spawned
+load = HTTP.load
 
 ROUTES: list[tuple[str, str, dict[str, Any] | None, int]] = [
     # method, path, JSON body, status with the token (the /shutdown last: it stops admission)
@@ -145,12 +147,7 @@ async def test_an_error_handler_turns_the_direct_path_off(
 # -- real servers ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=["hypercorn", "uvicorn"])
-def http(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-SCRIPT = Path(__file__).with_name("auth_server.py")
+SCRIPT = Path(auth_server.__file__)
 
 
 def served_with(kind: str, http: str) -> Iterator[Any]:

@@ -8,17 +8,10 @@ import threading
 from collections import Counter
 
 import httpx
-import pytest
 
-from .helpers import raw_post
-from .server_process import Server, running
+from tests.support.server_process import Server, raw_post, running
 
 SLEEPY = "http_sleep_steps.py:Predictor"
-
-
-@pytest.fixture(params=["hypercorn", "uvicorn"])
-def http(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def post_in_thread(

@@ -21,9 +21,10 @@ import httpx
 import msgspec
 
 import cogrt
+from tests.support.predictors import HTTP
+from tests.support.server_process import Server, reaped
 
-from .helpers import PREDICTORS
-from .server_process import Server, startup_url
+frame_of = HTTP.frame_of
 
 COGRT_FRAME = re.compile(r'File "' + re.escape(str(Path(cogrt.__file__).parent)))
 
@@ -36,25 +37,13 @@ def serving(ref: str, wanted: str) -> Iterator[Server]:
         env = {key: value for key, value in os.environ.items() if key != "LOG_FORMAT"}
         command = [sys.executable, "-m", "cogrt", ref, "--host", "127.0.0.1", "--port", "0"]
         with stdout.open("wb") as out, stderr.open("wb") as err:
-            process = subprocess.Popen(command, cwd=PREDICTORS, stdout=out, stderr=err, env=env)
-        try:
-            server = Server(process, startup_url(process, stderr), stderr)
-            server.wait_status(wanted, timeout=30)
+            process = subprocess.Popen(command, cwd=HTTP.path, stdout=out, stderr=err, env=env)
+        with reaped(process, stderr, wanted) as server:
             yield server
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(10)
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
     return [msgspec.json.decode(line) for line in text.splitlines() if line.startswith("{")]
-
-
-def frame_of(name: str, line: str) -> str:
-    """How a traceback names the frame of ``predictors/<name>.py`` at ``line``."""
-    number = (PREDICTORS / f"{name}.py").read_text().splitlines().index(line) + 1
-    return f'File "{PREDICTORS / name}.py", line {number}'
 
 
 def test_setup_failure_logs_an_error_line_and_user_frames() -> None:

@@ -8,13 +8,16 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from cogrt import sse
 from cogrt.config import Settings
+from cogrt.http import sse
+from cogrt.http.sse import EventLog
 from cogrt.runner.prediction import Prediction
-from cogrt.sse import EventLog
+from tests.support.harness import served
+from tests.support.predictors import HTTP
+from tests.support.sse_client import SSE, AsgiCall, names, parse
+from tests.support.waiting import until
 
-from .helpers import load, served
-from .sse_client import SSE, AsgiCall, names, parse, until
+load = HTTP.load
 
 NO_SSE = (
     b'{"error":"This model does not support streaming responses. '

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from .server_process import running
-from .sse_client import SSE, names, parse
+from tests.support.server_process import running
+from tests.support.sse_client import SSE, names, parse
 
 TRUNCATED = (
     b"event: error\n"

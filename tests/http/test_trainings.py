@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 
 import httpx
 
-from .helpers import load, served
-from .server_process import running
-from .sse_client import SSE, until
+from tests.support.data_uris import decode_data_uri
+from tests.support.harness import served
+from tests.support.predictors import HTTP
+from tests.support.server_process import running
+from tests.support.sse_client import SSE
+from tests.support.waiting import until
+
+load = HTTP.load
 
 ASYNC = {"prefer": "respond-async"}
 TRAINING_406 = b'{"error":"Training endpoints do not support streaming responses."}'
-
-
-def data_uri_text(uri: str) -> str:
-    header, _, payload = uri.partition(",")
-    assert header.startswith("data:") and header.endswith(";base64"), header
-    return base64.b64decode(payload).decode()
 
 
 async def test_train_mode_serves_trainings_and_predictions_with_train() -> None:
@@ -39,7 +37,7 @@ async def test_train_mode_serves_trainings_and_predictions_with_train() -> None:
     assert (trained.status_code, body["status"]) == (200, "succeeded")
     assert body["input"] == {"n": 3}
     assert body["output"]["epochs"] == 3
-    assert data_uri_text(body["output"]["weights"]) == "hello train world 3"
+    assert decode_data_uri(body["output"]["weights"])[1].decode() == "hello train world 3"
     assert body["logs"] == "training for 3 epochs\n"
     assert "predict_time" in body["metrics"]
     # /predictions invokes train too in train mode (Cog behaviour, §21.2).
@@ -58,7 +56,9 @@ def test_x_mode_train_on_a_real_server() -> None:
         sse = client.post(f"{server.url}/trainings", json={"input": {"n": 1}}, headers=SSE)
     assert trained.status_code == 200
     assert b'"status":"succeeded"' in trained.content
-    assert data_uri_text(trained.json()["output"]["weights"]) == "hello train world 42"
+    assert (
+        decode_data_uri(trained.json()["output"]["weights"])[1].decode() == "hello train world 42"
+    )
     assert (put.json()["id"], put.json()["output"]["epochs"]) == ("t42", 1)
     assert (sse.status_code, sse.content) == (406, TRAINING_406)
 

@@ -10,8 +10,10 @@ import pytest
 
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
 
-from .helpers import load, running
+load = RUNNER.load
 
 
 def start_async(runtime: Runtime, count: int) -> tuple[list[Prediction], asyncio.Event]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import load, running
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
+
+load = RUNNER.load
 
 STREAMING = [
     "SyncGenerator",

@@ -11,8 +11,11 @@ import pytest
 from cogrt.errors import AtCapacityError, DuplicatePredictionError, PredictionNotFoundError
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.runtime import Runtime
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
+from tests.support.waiting import settle
 
-from .helpers import load, running
+load = RUNNER.load
 
 
 def request(runtime: Runtime, body: bytes = b"{}") -> object:
@@ -129,12 +132,6 @@ class Entered:
 
     async def wait(self, timeout: float = 5) -> None:
         await asyncio.wait_for(self._event.wait(), timeout)
-
-
-async def settle(turns: int = 20) -> None:
-    """Give the loop ``turns`` iterations: whatever a cancel scheduled has run by then."""
-    for _ in range(turns):
-        await asyncio.sleep(0)
 
 
 async def test_cancel_sync_prediction_raises_cancelation_in_user_code() -> None:

@@ -12,8 +12,10 @@ from cogrt.config import Settings
 from cogrt.errors import NotReadyError
 from cogrt.runner.health import UserHealthcheck
 from cogrt.runner.runtime import Runtime
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
 
-from .helpers import PREDICTORS, load, running
+load = RUNNER.load
 
 
 async def test_setup_and_predict_share_one_worker_thread() -> None:
@@ -29,7 +31,7 @@ async def test_async_setup_runs_on_the_prediction_loop() -> None:
 
 
 async def test_reference_string_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(PREDICTORS)
+    monkeypatch.chdir(RUNNER.path)
     async with running("echo_sync.py:Predictor") as runtime:
         assert runtime.status == "READY"
         assert (await runtime.predict({"text": "yo"}))["output"] == "yo"

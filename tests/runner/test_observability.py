@@ -7,8 +7,10 @@ import asyncio
 import pytest
 
 from cogrt.sdk.scope import Scope, current_scope
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
 
-from .helpers import load, ref, running
+load, ref = RUNNER.load, RUNNER.ref
 
 
 async def test_metrics_modes_nesting_and_deletion() -> None:
@@ -125,3 +127,18 @@ async def test_writes_from_the_loop_thread_never_land_in_a_sync_prediction() -> 
         await prediction.wait()
     assert prediction.status == "succeeded"
     assert "server access line" not in prediction.logs
+
+
+async def test_two_runtimes_in_one_process_keep_their_logs_apart() -> None:
+    first, second = load("gated_prints"), load("gated_prints")
+    async with running(first.Predictor) as a, running(second.Predictor) as b:
+        in_a = a.start(a.decode_request(b'{"input": {"tag": "a"}}'))
+        assert await asyncio.to_thread(first.STARTED.wait, 10)
+        in_b = b.start(b.decode_request(b'{"input": {"tag": "b"}}'))
+        assert await asyncio.to_thread(second.STARTED.wait, 10)
+        first.RELEASE.set()  # a prints while b's prediction is running
+        await in_a.wait()
+        second.RELEASE.set()
+        await in_b.wait()
+    assert in_a.logs == "a started\na released\n"
+    assert in_b.logs == "b started\nb released\n"

@@ -16,16 +16,12 @@ import pytest
 
 import cogrt
 from cogrt.config import Settings
+from tests.support.harness import running
+from tests.support.predictors import RUNNER
 
-from .helpers import PREDICTORS, load, ref, running
+load, ref, frame_of = RUNNER.load, RUNNER.ref, RUNNER.frame_of
 
 COGRT_FRAME = re.compile(r'File "' + re.escape(str(Path(cogrt.__file__).parent)))
-
-
-def frame_of(name: str, line: str) -> str:
-    """How a traceback names the frame of ``predictors/<name>.py`` at ``line``."""
-    number = (PREDICTORS / f"{name}.py").read_text().splitlines().index(line) + 1
-    return f'File "{PREDICTORS / name}.py", line {number}'
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -137,7 +133,7 @@ async def test_failed_prediction_logs_show_the_user_frames(kind: str) -> None:
     logs = response["logs"]
     assert response["error"] == "ValueError: bad input 'zz'"
     assert logs.startswith("Traceback (most recent call last):\n")
-    assert f'File "{PREDICTORS / "predict_fails"}.py", line ' in logs
+    assert f'File "{RUNNER.path / "predict_fails"}.py", line ' in logs
     assert ", in predict\n    check(text)\n" in logs
     assert frame_of("predict_fails", '    raise ValueError(f"bad input {text!r}")') in logs
     assert logs.endswith("ValueError: bad input 'zz'\n")

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import pytest
 
 from cogrt.errors import PredictorDefinitionError
-from cogrt.loader import resolve
+from cogrt.runner.loader import resolve
 from cogrt.schema.signature import Signature, inspect_entry
 from cogrt.sdk import BasePredictor, BaseRunner, File, Input, Path, Predictor, Secret
 from cogrt.sdk import input as legacy_input

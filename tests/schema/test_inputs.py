@@ -8,7 +8,6 @@ document shaped like the one ``cog build`` bakes into an image.
 from __future__ import annotations
 
 import enum
-import json
 import logging
 from typing import Any, Literal
 
@@ -19,29 +18,8 @@ from cogrt.errors import InputValidationError, MalformedRequestError, RequestErr
 from cogrt.schema import inputs as inputs_module
 from cogrt.schema.inputs import ALL_EVENTS, InputModel, PredictionRequest
 from cogrt.schema.msgtypes import field_error_from_msgspec
-from cogrt.schema.openapi import build_document
-from cogrt.schema.signature import inspect_entry
 from cogrt.sdk.input import Input
-
-
-def model_for(fn: Any) -> InputModel:
-    signature = inspect_entry(fn)
-    document = build_document(signature, cog_version="0.0.0")
-    return InputModel.from_document(document, passthrough=signature.passthrough)
-
-
-def decode(model: InputModel, body: Any) -> PredictionRequest:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return model.decode_request(raw)
-
-
-def errors(
-    model: InputModel, body: Any, kind: type[RequestError] = InputValidationError
-) -> list[Any]:
-    with pytest.raises(RequestError) as info:
-        decode(model, body)
-    assert type(info.value) is kind
-    return info.value.detail
+from tests.support.input_models import decode, errors, model_for
 
 
 def messages(model: InputModel, input_: dict[str, Any]) -> list[tuple[str, str]]:

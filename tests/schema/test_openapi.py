@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from cogrt.loader import resolve
+from cogrt.runner.loader import resolve
 from cogrt.schema.openapi import (
     DerivedFacts,
     build_document,
@@ -32,8 +32,9 @@ from cogrt.schema.openapi import (
     read_document,
 )
 from cogrt.schema.signature import Signature, inspect_entry
+from tests.support.predictors import SCHEMA
 
-PREDICTORS = pathlib.Path(__file__).parent.parent / "predictors"
+PREDICTORS = SCHEMA.path
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 NAMES = sorted(path.stem for path in PREDICTORS.glob("*.py"))
 COG_VERSION = "0.22.0"

@@ -1,4 +1,4 @@
-"""Python output values -> JSON data, one test per row of spec §10.1, and §10.2 chunks."""
+"""Python output values -> JSON data, one test per row of spec §10.1."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from cogrt.errors import OutputEncodingError
-from cogrt.schema.outputs import ENCODER, Chunks, output_chunks, to_jsonable
+from cogrt.schema.outputs import to_jsonable
 from cogrt.sdk.model import BaseModel
 from cogrt.sdk.types import Path, Secret
 
@@ -199,22 +199,3 @@ def test_numpy_is_not_imported_for_other_values() -> None:
         "assert 'numpy' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ([1, 2], Chunks([1, 2], True)),
-        ((1,), Chunks([1], True)),
-        ([], Chunks([], True)),
-        ("one", Chunks(["one"], False)),
-        (None, Chunks([None], False)),
-        ({"a": 1}, Chunks([{"a": 1}], False)),
-    ],
-)
-def test_output_chunks(value: Any, expected: Chunks) -> None:
-    assert output_chunks(value) == expected
-
-
-def test_encoder_writes_compact_json() -> None:
-    assert ENCODER.encode({"a": [1, 0.7, None, "x"]}) == b'{"a":[1,0.7,null,"x"]}'

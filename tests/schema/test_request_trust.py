@@ -18,28 +18,8 @@ from cogrt.schema.inputs import InputModel, PredictionRequest
 from cogrt.schema.openapi import build_document
 from cogrt.schema.signature import inspect_entry
 from cogrt.sdk.types import File, Path
-
-
-def model_for(fn: Any) -> InputModel:
-    signature = inspect_entry(fn)
-    return InputModel.from_document(build_document(signature, cog_version="0.0.0"))
-
-
-def decode(model: InputModel, body: Any, *, local_paths: bool = False) -> PredictionRequest:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    if local_paths:
-        return model.decode_request(raw, local_paths=True)
-    return model.decode_request(raw)
-
-
-def refusal(
-    model: InputModel, body: Any, kind: type[RequestError] = InputValidationError
-) -> list[dict[str, Any]]:
-    with pytest.raises(RequestError) as info:
-        decode(model, body)
-    assert type(info.value) is kind
-    detail: list[dict[str, Any]] = info.value.detail
-    return detail
+from tests.support.input_models import decode, model_for
+from tests.support.input_models import errors as refusal
 
 
 def files(

@@ -6,7 +6,7 @@ keeps the loop free). Async user code runs as the prediction's own task;
 cancel is ``task.cancel()``.
 
 File outputs become data URIs, or with an upload URL are uploaded from the
-loop (:mod:`cogrt.uploads`); either way every file of a chunk is stored
+loop (:mod:`cogrt.transfer.uploads`); either way every file of a chunk is stored
 before the chunk is published, and ``run`` returns, letting the runtime
 publish the terminal state, only once all of them are. Inputs downloaded to
 the prediction's temporary directory are removed before ``run`` returns,
@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cogrt.errors import CancelationException
-from cogrt.files import connect_file_inputs, download_inputs, file_to_data_uri
-from cogrt.runner.logs import routing
+from cogrt.runner.logs import Sink, capturing, routing
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target
 from cogrt.runner.tracebacks import describe, format_user_exception
@@ -34,8 +33,9 @@ from cogrt.runner.worker_thread import Outcome, WorkerThread
 from cogrt.schema.arguments import DownloadKey
 from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
-from cogrt.sdk.scope import _current as current_scope_var
-from cogrt.uploads import (
+from cogrt.sdk.scope import set_current_scope
+from cogrt.transfer.files import connect_file_inputs, download_inputs, file_to_data_uri
+from cogrt.transfer.uploads import (
     FileCollector,
     FileStore,
     OrderedPublisher,
@@ -76,6 +76,7 @@ class Execution:
         target: Target,
         worker: WorkerThread,
         client: Callable[[], httpx.AsyncClient],
+        sink: Sink,
         *,
         user_agent: str | None = None,
         upload_url: str | None = None,
@@ -83,6 +84,7 @@ class Execution:
         self.target = target
         self._worker = worker
         self._client = client
+        self._sink = sink
         self._user_agent = user_agent
         self._upload_url = upload_url
 
@@ -138,7 +140,7 @@ class Execution:
 
     async def _run_async(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
         """Async user code on the loop; files are stored off it before each chunk goes out."""
-        current_scope_var.set(prediction.scope)
+        set_current_scope(prediction.scope)
         routing.context.set(prediction.log_buffer)
         collect = FileCollector()
         store = self._store(prediction)
@@ -212,12 +214,13 @@ class Execution:
         hook: Callable[[Any], Any],
         emit: Callable[[Any], None] | None,
     ) -> Outcome:
-        current_scope_var.set(prediction.scope)
+        set_current_scope(prediction.scope)
         prediction.in_thread = True
         try:
             return await asyncio.shield(
                 self._worker.submit(
                     _call_sync,
+                    self._sink,
                     self.target,
                     prediction,
                     kwargs,
@@ -234,6 +237,7 @@ _STREAMED: Any = object()
 
 
 def _call_sync(
+    sink: Sink,
     target: Target,
     prediction: Prediction,
     kwargs: dict[str, Any],
@@ -241,8 +245,7 @@ def _call_sync(
     emit: Callable[[Any], None],
 ) -> Any:
     """Runs on the worker thread: user code, generator pumping, output conversion."""
-    routing.sync = prediction.log_buffer
-    try:
+    with capturing(sink, prediction.log_buffer):
         result = target.loaded.entry(**kwargs)
         if inspect.isgenerator(result) or (
             isinstance(result, Iterator) and not isinstance(result, (list, tuple, str))
@@ -251,8 +254,6 @@ def _call_sync(
                 emit(to_jsonable(item, hook))
             return _STREAMED
         return to_jsonable(result, hook), _is_sequence(result)
-    finally:
-        routing.sync = None
 
 
 def _is_sequence(value: Any) -> bool:

@@ -1,5 +1,6 @@
-"""The user's ``healthcheck()``: bounded, shared, never stacking up (spec §18.3).
+"""The ``/health-check`` body, and the user's ``healthcheck()`` it runs.
 
+The user's healthcheck is bounded, shared, never stacking up (spec §18.3).
 Concurrent health-check requests share one in-flight invocation, and a
 timed-out invocation is not started again until it returns: a hung sync
 healthcheck occupies one thread, not one per poll.
@@ -9,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import platform
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["UserHealthcheck"]
+from cogrt.sdk import __version__ as cog_api_version
+from cogrt.version import __version__
+
+__all__ = ["UserHealthcheck", "health_report"]
 
 TIMEOUT = 5.0
 
@@ -49,3 +54,22 @@ class UserHealthcheck:
         if result is False:
             return "Healthcheck failed: user-defined healthcheck returned False"
         return None
+
+
+async def health_report(
+    status: str, setup: dict[str, Any], healthcheck: UserHealthcheck | None
+) -> dict[str, Any]:
+    """The body for a runtime in ``status``; a ready one runs ``healthcheck`` too (spec §18.1)."""
+    body: dict[str, Any] = {"status": status, "setup": setup}
+    body["version"] = {
+        "coglet": __version__,
+        "cogrt": __version__,
+        "python_sdk": cog_api_version,
+        "python": platform.python_version(),
+    }
+    if status in ("READY", "BUSY") and healthcheck is not None:
+        error = await healthcheck.check()
+        if error is not None:
+            body["status"] = "UNHEALTHY"
+            body["user_healthcheck_error"] = error
+    return body

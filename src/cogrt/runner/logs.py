@@ -3,13 +3,18 @@
 ``sys.stdout`` and ``sys.stderr`` are replaced once per process by streams
 that echo to the real ones and route each write to a ``LineBuffer``:
 
-* an async prediction's buffer, found through a ``ContextVar`` (so tasks it
-  spawns inherit it and concurrent predictions never mix);
-* else the running sync prediction's buffer, for writes from *any* thread
-  (tokenizer streamer threads are captured, as in Cog);
-* else the setup buffer while setup runs; else nothing is captured.
+* the buffer in the writer's context (a ``ContextVar``): an async
+  prediction's, inherited by the tasks it spawns; a sync prediction's or
+  setup's, on the worker thread, whose calls run in a copy of their
+  submitter's context. Concurrent predictions and runtimes never mix;
+* else, for a thread no context reaches (one user code started: tokenizer
+  streamer threads are captured, as in Cog), its runtime's ``Sink``: the
+  running sync prediction's buffer, else the setup buffer while setup runs.
+  With several runtimes in the process, only when exactly one of them is
+  running sync code or setup: the write is then surely its own;
+* else nothing is captured.
 
-The event loop's own thread is never routed by the last two rules: it runs
+The event loop's own thread is never routed by the second rule: it runs
 cogrt's code (server, access logs) and async predictions, which are routed
 by context, so server output never lands in a sync prediction's logs.
 
@@ -19,15 +24,16 @@ write to them can never block on a pipe nobody drains.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, TextIO
 
-__all__ = ["LineBuffer", "install", "routing", "uninstall"]
+__all__ = ["LineBuffer", "Sink", "capturing", "install", "routing", "uninstall"]
 
 MAX_WRITE = 4 * 1024 * 1024
 _TRUNCATED = "[**** LOG LINE TRUNCATED AT 4 MiB ****]\n"
@@ -71,13 +77,23 @@ def _discard(source: str, text: str) -> None:
     pass
 
 
+class Sink:
+    """One runtime's buffers for writes from threads that carry no context."""
+
+    __slots__ = ("setup", "sync")
+
+    def __init__(self) -> None:
+        self.sync: LineBuffer | None = None
+        self.setup: LineBuffer | None = None
+
+
 class _Routing:
     """Where captured writes go right now."""
 
     def __init__(self) -> None:
         self.context: ContextVar[LineBuffer | None] = ContextVar("cogrt_log_buffer", default=None)
-        self.sync: LineBuffer | None = None
-        self.setup: LineBuffer | None = None
+        self.sinks: tuple[Sink, ...] = ()
+        """The installed runtimes' sinks; replaced, never mutated, so readers need no lock."""
         self.loop_threads: dict[int, int] = {}
         """Thread ident -> number of runtimes whose event loop runs on it."""
 
@@ -87,10 +103,33 @@ class _Routing:
             return buffer
         if threading.get_ident() in self.loop_threads:
             return None
-        return self.sync or self.setup
+        found = None
+        for sink in self.sinks:
+            buffer = sink.sync or sink.setup
+            if buffer is not None:
+                if found is not None:  # two runtimes could own this thread's write
+                    return None
+                found = buffer
+        return found
 
 
 routing = _Routing()
+
+
+@contextlib.contextmanager
+def capturing(sink: Sink, buffer: LineBuffer) -> Iterator[None]:
+    """Route writes to ``buffer`` while sync user code runs on the worker thread.
+
+    The worker thread's own writes find ``buffer`` in their context; threads
+    the user code starts find it through ``sink``.
+    """
+    token = routing.context.set(buffer)
+    sink.sync = buffer
+    try:
+        yield
+    finally:
+        sink.sync = None
+        routing.context.reset(token)
 
 
 class _CaptureStream(io.TextIOBase):
@@ -158,14 +197,16 @@ _installed = 0
 _lock = threading.Lock()
 
 
-def install() -> None:
+def install(sink: Sink) -> None:
     """Replace ``sys.stdout``/``sys.stderr`` with capturing streams (counted).
 
-    Call it on the runtime's event loop thread: that thread is then excluded
-    from thread-based routing until the matching ``uninstall()``.
+    Call it on the runtime's event loop thread, with the runtime's ``sink``:
+    that thread is then excluded from thread-based routing, and the sink
+    included in it, until the matching ``uninstall()``.
     """
     global _installed
     with _lock:
+        routing.sinks = (*routing.sinks, sink)
         ident = threading.get_ident()
         routing.loop_threads[ident] = routing.loop_threads.get(ident, 0) + 1
         _installed += 1
@@ -175,10 +216,11 @@ def install() -> None:
             sys.__class__ = _GuardedSys
 
 
-def uninstall() -> None:
-    """Undo ``install()`` once the last runtime using it has exited."""
+def uninstall(sink: Sink) -> None:
+    """Undo ``install(sink)``; the streams go once the last runtime using them has exited."""
     global _installed
     with _lock:
+        routing.sinks = tuple(s for s in routing.sinks if s is not sink)
         ident = threading.get_ident()
         remaining = routing.loop_threads.get(ident, 0) - 1
         if remaining > 0:

@@ -12,46 +12,27 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 import msgspec
 
+from cogrt.clock import utc_now
 from cogrt.runner.logs import LineBuffer
 from cogrt.runner.worker_thread import CancelGuard
 from cogrt.sdk.scope import MetricEvent, Scope
+from cogrt.transfer.record import Listener
 
-__all__ = ["Event", "Listener", "Prediction", "new_prediction_id", "utc_now"]
+__all__ = ["Delivery", "Event", "Listener", "Prediction", "new_prediction_id"]
 
 Status = Literal["starting", "processing", "succeeded", "failed", "canceled"]
+Delivery = Literal["sync", "async", "sse"]
+"""How a prediction's answer reaches its creator: at the end, 202 at once, or as events."""
 Event = tuple[str, Any]
-Listener = Callable[[str, Any], None]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 _NO_OUTPUT: Any = object()
 _encoder = msgspec.json.Encoder()
 _last_id = 0
 _id_lock = threading.Lock()
-
-
-_second_text: tuple[int, str] = (-1, "")
-
-
-def utc_now() -> str:
-    """RFC 3339 UTC timestamp with microseconds and an explicit offset (spec §12.2).
-
-    Same text as ``datetime.now(timezone.utc).isoformat()``; the part up to
-    the second is formatted once per second, since every prediction stamps
-    three times.
-    """
-    global _second_text
-    now_us = time.time_ns() // 1000
-    second, micros = divmod(now_us, 1_000_000)
-    cached_second, text = _second_text
-    if cached_second != second:
-        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        _second_text = (second, text)
-    return f"{text}.{micros:06d}+00:00"
 
 
 def new_prediction_id() -> str:
@@ -72,7 +53,7 @@ class Prediction:
         *,
         context: dict[str, str] | None = None,
         created_at: str | None = None,
-        created_by: str = "sync",
+        created_by: Delivery = "sync",
         training: bool = False,
         output_is_array: bool = False,
         loop: asyncio.AbstractEventLoop,
@@ -116,10 +97,6 @@ class Prediction:
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
-
-    def remove_listener(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
 
     async def wait(self) -> None:
         """Return once the prediction is terminal and its slot is already free."""

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
-import platform
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cogrt import __version__, http_client
+from cogrt.clock import utc_now
 from cogrt.config import Settings
 from cogrt.errors import (
     AtCapacityError,
@@ -33,29 +31,27 @@ from cogrt.errors import (
     NotReadyError,
     PredictionNotFoundError,
 )
-from cogrt.http_client import new_client
 from cogrt.runner import logs
 from cogrt.runner.execution import Execution
-from cogrt.runner.health import UserHealthcheck
-from cogrt.runner.prediction import Prediction, new_prediction_id, utc_now
+from cogrt.runner.health import UserHealthcheck, health_report
+from cogrt.runner.prediction import Delivery, Prediction, new_prediction_id
 from cogrt.runner.setup import TargetLoader
-from cogrt.runner.tracebacks import error_report, format_user_exception
+from cogrt.runner.startup import SetupPhase
+from cogrt.runner.target import Target
 from cogrt.runner.worker_thread import WorkerThread
 from cogrt.schema.inputs import recorded_input
-from cogrt.sdk import __version__ as cog_api_version
-from cogrt.webhooks import WebhookSender
+from cogrt.schema.modes import Mode
+from cogrt.transfer import http_client
+from cogrt.transfer.http_client import new_client
+from cogrt.transfer.webhooks import WebhookSender
+from cogrt.version import __version__
 
 if TYPE_CHECKING:
     import httpx
 
-    from cogrt.journal import Journal
+    from cogrt.transfer.journal import Journal
 
 __all__ = ["Runtime"]
-
-_log = logging.getLogger(__name__)
-
-Mode = Literal["predict", "train"]
-SetupStatus = Literal["starting", "succeeded", "failed"]
 
 
 class Runtime:
@@ -78,6 +74,7 @@ class Runtime:
         self.upload_url = upload_url
         self._workdir = Path(workdir) if workdir is not None else Path.cwd()
         self._worker = WorkerThread()
+        self._sink = logs.Sink()
         self._loader = TargetLoader(
             predictor,
             train=train,
@@ -85,12 +82,10 @@ class Runtime:
             settings=self.settings,
             yaml_concurrency=concurrency,
             worker=self._worker,
+            sink=self._sink,
             workdir=self._workdir,
         )
-        self._setup_status: SetupStatus = "starting"
-        self._setup_started_at: str | None = None
-        self._setup_completed_at: str | None = None
-        self._setup_logs: list[str] = []
+        self._setup = SetupPhase(self._sink)
         self._setup_task: asyncio.Task[None] | None = None
         self._entered = asyncio.Event()
         self._warm_up: asyncio.Task[None] | None = None
@@ -112,8 +107,8 @@ class Runtime:
             self.settings, user_agent=f"cogrt/{__version__}", journal=self._journal
         )
         self._webhooks.resume_journal()  # beside setup: a crashed predecessor's webhooks
-        logs.install()
-        self._setup_started_at = utc_now()
+        logs.install(self._sink)
+        self._setup.started_at = utc_now()
         self._setup_task = asyncio.get_running_loop().create_task(self._run_setup())
         self._entered.set()
         return self
@@ -132,7 +127,7 @@ class Runtime:
             if self._client is not None:
                 await self._client.aclose()
             await asyncio.to_thread(self._worker.stop, 10.0)
-            logs.uninstall()
+            logs.uninstall(self._sink)
 
     async def drain(self, timeout: float) -> None:
         """Let in-flight predictions finish within ``timeout``, then cancel the rest."""
@@ -165,55 +160,14 @@ class Runtime:
         await asyncio.wait([self._setup_task])
 
     async def _run_setup(self) -> None:
-        """Load the model and run ``setup()``; a failure goes to the setup logs and stderr."""
-        buffer = logs.LineBuffer(lambda _source, text: self._setup_logs.append(text))
-        logs.routing.setup = buffer  # setup() on the worker thread
-        token = logs.routing.context.set(buffer)  # async setup(), on this task's context
-        try:
-            failure = await self._set_up()
-        except asyncio.CancelledError:
-            self._setup_completed_at = utc_now()
-            raise
-        finally:
-            buffer.flush_all()
-            # Reset before logging: an error line must not land in the setup logs.
-            logs.routing.context.reset(token)
-            if logs.routing.setup is buffer:
-                logs.routing.setup = None
-        if failure is None:
-            self._setup_status = "succeeded"
+        """The setup task: once set up, the HTTP client's imports warm up beside serving."""
+        if await self._setup.run(self._load, self.settings.setup_timeout):
             self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
-        else:
-            log_line, setup_log = failure
-            _log.error("%s", log_line)
-            self._setup_logs.append(setup_log)
-            self._setup_status = "failed"
-        self._setup_completed_at = utc_now()
 
-    async def _set_up(self) -> tuple[str, str] | None:
-        """None once set up, else the failure's error-log text and its setup-log text."""
-        timeout = self.settings.setup_timeout
-        try:
-            error = await asyncio.wait_for(self._load(), timeout)
-        except asyncio.TimeoutError:  # wait_for's own: _load() returns the model's errors
-            message = f"Setup timed out after {timeout:g} seconds"
-            return f"{message} (COG_SETUP_TIMEOUT)", f"{message}\n"
-        if error is None:
-            return None
-        trace = format_user_exception(error)
-        return error_report("Setup failed", error, trace), trace
-
-    async def _load(self) -> BaseException | None:
-        """Load, set up and adopt the model; what it raised, returned, so a
-        ``TimeoutError`` of the model's own is not taken for the setup timeout."""
-        try:
-            await self._loader.load()
-            self._adopt_loaded()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # SystemExit in setup() fails setup, not the server
-            return exc
-        return None
+    async def _load(self) -> None:
+        """Load and set up the model, then take its targets into service."""
+        await self._loader.load()
+        self._adopt_loaded()
 
     def _http_client(self) -> httpx.AsyncClient:
         """The client for input downloads and uploads, made on first use: httpx and
@@ -226,22 +180,21 @@ class Runtime:
         loader = self._loader
         self._slots = loader.slots
         user_agent = os.environ.get("COG_USER_AGENT")
-        if loader.predict_target is not None:
-            self._predict = Execution(
-                loader.predict_target,
+
+        def execution(target: Target | None) -> Execution | None:
+            if target is None:
+                return None
+            return Execution(
+                target,
                 self._worker,
                 self._http_client,
+                self._sink,
                 user_agent=user_agent,
                 upload_url=self.upload_url,
             )
-        if loader.train_target is not None:
-            self._train = Execution(
-                loader.train_target,
-                self._worker,
-                self._http_client,
-                user_agent=user_agent,
-                upload_url=self.upload_url,
-            )
+
+        self._predict = execution(loader.predict_target)
+        self._train = execution(loader.train_target)
         self.openapi_json = loader.openapi_json
         self.supports_streaming = loader.streaming
         self.supports_training = self._train is not None
@@ -253,9 +206,9 @@ class Runtime:
 
     @property
     def status(self) -> str:
-        if self._setup_status == "starting":
+        if self._setup.status == "starting":
             return "STARTING"
-        if self._setup_status == "failed":
+        if self._setup.status == "failed":
             return "SETUP_FAILED"
         return "BUSY" if len(self._inflight) >= self._slots else "READY"
 
@@ -265,30 +218,12 @@ class Runtime:
 
     async def health(self) -> dict[str, Any]:
         """The ``/health-check`` body (spec §18.1), running the user healthcheck."""
-        status = self.status
-        body: dict[str, Any] = {"status": status}
-        setup: dict[str, Any] = {"started_at": self._setup_started_at, "status": self._setup_status}
-        if self._setup_completed_at is not None:
-            setup["completed_at"] = self._setup_completed_at
-        setup["logs"] = "".join(self._setup_logs)
-        body["setup"] = setup
-        body["version"] = {
-            "coglet": __version__,
-            "cogrt": __version__,
-            "python_sdk": cog_api_version,
-            "python": platform.python_version(),
-        }
-        if status in ("READY", "BUSY") and self._healthcheck is not None:
-            error = await self._healthcheck.check()
-            if error is not None:
-                body["status"] = "UNHEALTHY"
-                body["user_healthcheck_error"] = error
-        return body
+        return await health_report(self.status, self._setup.report(), self._healthcheck)
 
     # -- predictions --------------------------------------------------------------
 
     def _execution(self, training: bool) -> Execution:
-        if self._setup_status != "succeeded":
+        if self._setup.status != "succeeded":
             raise NotReadyError(self.status)
         execution = (self._train or self._predict) if training else (self._predict or self._train)
         if execution is None:
@@ -312,7 +247,7 @@ class Runtime:
         *,
         prediction_id: str | None = None,
         training: bool = False,
-        created_by: Literal["sync", "async", "sse"] = "sync",
+        created_by: Delivery = "sync",
         trace_headers: Mapping[str, str] | None = None,
     ) -> Prediction:
         """Admit a validated request into a free slot and start it.

@@ -19,17 +19,18 @@ import inspect
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cogrt.config import Settings
-from cogrt.loader import LoadedPredictor, resolve
 from cogrt.runner import logs
+from cogrt.runner.loader import LoadedPredictor, resolve
 from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target, resolve_slots, weights_argument
 from cogrt.runner.tracebacks import describe, error_report, format_user_exception
 from cogrt.runner.worker_thread import WorkerThread
-from cogrt.schema.document_io import derived_facts, dumps, read_document
+from cogrt.schema.document_io import SCHEMA_FILE, derived_facts, dumps, read_document
 from cogrt.schema.inputs import InputModel
+from cogrt.schema.modes import Mode
 from cogrt.schema.openapi import build_document
 from cogrt.schema.signature import Signature, inspect_entry
 from cogrt.sdk import __version__ as cog_api_version
@@ -37,8 +38,6 @@ from cogrt.sdk import __version__ as cog_api_version
 __all__ = ["TargetLoader"]
 
 _log = logging.getLogger(__name__)
-
-SCHEMA_FILE = Path(".cog") / "openapi_schema.json"
 
 
 class TargetLoader:
@@ -49,10 +48,11 @@ class TargetLoader:
         predictor: Any,
         *,
         train: Any,
-        mode: Literal["predict", "train"],
+        mode: Mode,
         settings: Settings,
         yaml_concurrency: int | None,
         worker: WorkerThread,
+        sink: logs.Sink,
         workdir: Path,
     ) -> None:
         self._predictor = predictor
@@ -61,6 +61,7 @@ class TargetLoader:
         self._settings = settings
         self._yaml_concurrency = yaml_concurrency
         self._worker = worker
+        self._sink = sink
         self._workdir = workdir
         self.predict_target: Target | None = None
         self.train_target: Target | None = None
@@ -98,10 +99,7 @@ class TargetLoader:
                 )
                 self.openapi_json = bundled[0]  # served byte for byte, as Cog does
             except Exception as exc:  # a hand-edited file must not stop the model
-                print(
-                    f"cogrt: warning: ignoring {SCHEMA_FILE} ({exc}); using the generated schema",
-                    flush=True,
-                )
+                _log.warning("ignoring %s (%s); using the generated schema", SCHEMA_FILE, exc)
                 bundled = None
         if bundled is None:
             self._adopt_document(generated, predict_loaded, predict_sig, train_loaded, train_sig)
@@ -168,43 +166,42 @@ class TargetLoader:
         self.predict_target, self.train_target = predict_target, train_target
         self.streaming = facts.streaming
 
-    async def _resolve(self, reference: Any, mode: Literal["predict", "train"]) -> LoadedPredictor:
+    async def _resolve(self, reference: Any, mode: Mode) -> LoadedPredictor:
         outcome = await self._worker.submit(resolve, reference, mode)
         loaded: LoadedPredictor = outcome.unwrap()
         return loaded
 
     async def _resolve_train(self, predict_loaded: LoadedPredictor) -> LoadedPredictor:
         """Reuse the predictor instance when ``train:`` names the same class."""
+        ref = self._shared_train_ref(predict_loaded)
+        if ref is None:
+            return await self._resolve(self._train, "train")
+        instance = predict_loaded.instance
+        # Set up once, as the predictor; its healthcheck is the predictor's.
+        return LoadedPredictor(
+            ref=ref, instance=instance, entry=instance.train, setup=None, healthcheck=None
+        )
+
+    def _shared_train_ref(self, predict_loaded: LoadedPredictor) -> str | None:
+        """The ref of a training target reusing the predictor instance; None if it needs its own."""
         same_class = self._train is self._predictor or (
             inspect.isclass(self._train) and type(predict_loaded.instance) is self._train
         )
         if same_class and callable(getattr(predict_loaded.instance, "train", None)):
-            return LoadedPredictor(
-                ref=predict_loaded.ref,
-                instance=predict_loaded.instance,
-                entry=predict_loaded.instance.train,
-                setup=None,
-                healthcheck=None,
-            )
+            return predict_loaded.ref
         if isinstance(self._train, str) and isinstance(self._predictor, str):
-            same_file = self._train.partition(":")[0] == self._predictor.partition(":")[0]
-            train_name = self._train.partition(":")[2]
+            train_file, _, train_name = self._train.partition(":")
+            same_file = train_file == self._predictor.partition(":")[0]
             if same_file and train_name == type(predict_loaded.instance).__name__:
-                return LoadedPredictor(
-                    ref=self._train,
-                    instance=predict_loaded.instance,
-                    entry=predict_loaded.instance.train,
-                    setup=None,
-                    healthcheck=None,
-                )
-        return await self._resolve(self._train, "train")
+                return self._train
+        return None
 
     def _inspect(self, loaded: LoadedPredictor) -> Signature:
         signature = inspect_entry(
             loaded.entry, legacy_none_defaults=self._settings.legacy_none_defaults
         )
         for warning in signature.warnings:
-            print(f"cogrt: warning: {warning}", flush=True)
+            _log.warning("%s", warning)
         return signature
 
     async def _setup(self, loaded: LoadedPredictor, log: logs.LineBuffer | None = None) -> None:
@@ -220,7 +217,7 @@ class TargetLoader:
                 logs.routing.context.set(log)  # this runs as its own task: its own context
             await setup(**kwargs)
             return
-        outcome = await self._worker.submit(_call_setup, setup, kwargs, log)
+        outcome = await self._worker.submit(_call_setup, self._sink, setup, kwargs, log)
         outcome.unwrap()
 
 
@@ -231,14 +228,14 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         _log.error("%s", error_report("Training setup failed", error))
 
 
-def _call_setup(setup: Any, kwargs: dict[str, Any], log: logs.LineBuffer | None) -> None:
-    if log is not None:
-        logs.routing.sync = log
-    try:
+def _call_setup(
+    sink: logs.Sink, setup: Any, kwargs: dict[str, Any], log: logs.LineBuffer | None
+) -> None:
+    if log is None:  # the first setup: its output goes to the setup logs, by context
         result = setup(**kwargs)
-    finally:
-        if log is not None:
-            logs.routing.sync = None
+    else:
+        with logs.capturing(sink, log):
+            result = setup(**kwargs)
     if inspect.isawaitable(result):
         raise TypeError("setup() returned an awaitable; declare it with async def")
 

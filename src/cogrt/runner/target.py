@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cogrt.errors import PredictorDefinitionError
-from cogrt.loader import LoadedPredictor
+from cogrt.runner.loader import LoadedPredictor
 from cogrt.schema.inputs import InputModel
 from cogrt.schema.signature import Signature
 

@@ -144,10 +144,6 @@ class WorkerThread:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
 
-    @property
-    def ident(self) -> int | None:
-        return self._thread.ident
-
     def submit(
         self, fn: Callable[..., Any], *args: Any, guard: CancelGuard | None = None
     ) -> asyncio.Future[Outcome]:

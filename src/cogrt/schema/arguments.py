@@ -1,7 +1,7 @@
 """Validated JSON -> the keyword arguments a predictor is called with (spec §8.3-§8.5).
 
 Pure apart from creating lazy ``URLFile`` objects: downloads happen before
-(:func:`download_targets` says what to fetch, :mod:`cogrt.files` fetches it)
+(:func:`download_targets` says what to fetch, :mod:`cogrt.transfer.files` fetches it)
 and their results are passed in, so this module decides *what* each input
 becomes without doing any IO.
 """
@@ -15,14 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from cogrt.errors import InputDownloadError
-from cogrt.schema.signature import InputField, Signature
+from cogrt.schema.fields import InputField
+from cogrt.schema.signature import Signature
 from cogrt.schema.uris import is_data_uri, is_remote, parse_data_uri
-from cogrt.sdk.types import Path, Secret, URLFile
+from cogrt.sdk.types import SECRET_MASK, Path, Secret, URLFile
 
-__all__ = ["SECRET_MASK", "DownloadKey", "build_arguments", "download_targets", "recorded_input"]
-
-SECRET_MASK = "**********"
-"""What a secret's value is replaced with wherever it would be shown."""
+__all__ = ["DownloadKey", "build_arguments", "download_targets", "recorded_input"]
 
 DownloadKey = tuple[str, int | None]
 """``(input name, list index or None)``: one downloaded value."""

@@ -15,9 +15,11 @@ import math
 import os
 import pathlib
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
+
+from cogrt.schema.modes import Mode
 
 __all__ = [
     "SCHEMA_FILE",
@@ -154,9 +156,7 @@ class DerivedFacts(NamedTuple):
     output_is_array: bool
 
 
-def derived_facts(
-    document: dict[str, Any], *, mode: Literal["predict", "train"] = "predict"
-) -> DerivedFacts:
+def derived_facts(document: dict[str, Any], *, mode: Mode = "predict") -> DerivedFacts:
     """Streaming, training support and output shape; never fails on odd documents.
 
     A bundled file may be anything, so each step checks its type. In train

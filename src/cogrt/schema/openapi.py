@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -25,7 +25,9 @@ from cogrt.schema.document_io import (
     load_document,
     read_document,
 )
-from cogrt.schema.signature import InputField, Signature
+from cogrt.schema.fields import InputField
+from cogrt.schema.modes import Mode
+from cogrt.schema.signature import Signature
 
 __all__ = [
     "SCHEMA_FILE",
@@ -37,7 +39,6 @@ __all__ = [
     "read_document",
 ]
 
-Mode = Literal["predict", "train"]
 _REF = "#/components/schemas/"
 
 

@@ -18,39 +18,16 @@ import math
 import os
 import types
 from collections.abc import Callable
-from typing import Any, NamedTuple
-
-import msgspec
+from typing import Any
 
 from cogrt.errors import OutputEncodingError
 from cogrt.schema.annotations import is_secret_type
+from cogrt.sdk.types import SECRET_MASK
 
-__all__ = ["ENCODER", "Chunks", "output_chunks", "to_jsonable"]
-
-ENCODER = msgspec.json.Encoder()
-"""The one encoder for converted output (compact JSON, as Cog's clients expect)."""
+__all__ = ["to_jsonable"]
 
 FileHook = Callable[[Any], Any]
 _PLAIN = (str, int, bool, type(None))
-_SECRET_MASK = "**********"
-
-
-class Chunks(NamedTuple):
-    """How a returned value is emitted: its chunks, and whether output is an array."""
-
-    items: list[Any]
-    is_array: bool
-
-
-def output_chunks(value: Any) -> Chunks:
-    """Split a returned (non-generator) value into output chunks (spec §10.2).
-
-    A ``list``/``tuple`` is an array whose items are separate chunks, even
-    with zero or one item; any other value is a single chunk.
-    """
-    if isinstance(value, (list, tuple)):
-        return Chunks(list(value), True)
-    return Chunks([value], False)
 
 
 def to_jsonable(value: Any, on_file: FileHook) -> Any:
@@ -79,7 +56,7 @@ def _convert(value: Any, on_file: FileHook) -> Any:
     if isinstance(value, (os.PathLike, io.IOBase)):
         return on_file(value)
     if is_secret_type(cls):
-        return _SECRET_MASK
+        return SECRET_MASK
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):

@@ -1,6 +1,6 @@
 """Pure helpers for the URLs and data URIs that file inputs and outputs travel as.
 
-Kept apart from :mod:`cogrt.files` (the IO shell) so parsing, naming and MIME
+Kept apart from :mod:`cogrt.transfer.files` (the IO shell) so parsing, naming and MIME
 decisions can be tested without sockets or disks, and so the argument builder
 can decode a ``cog.File`` data URI without importing httpx.
 """

@@ -7,10 +7,10 @@ one-time deprecation notice.
 
 from __future__ import annotations
 
-import sys
+import logging
 from typing import Any
 
-from cogrt.errors import CancelationException
+from cogrt.errors import CancelationException, ExperimentalFeatureWarning
 from cogrt.sdk.input import FieldInfo, Input
 from cogrt.sdk.legacy import Predictor, input
 from cogrt.sdk.model import BaseModel
@@ -65,10 +65,7 @@ _DEPRECATION_NOTICES = {
     ),
 }
 _noticed: set[str] = set()
-
-
-class _ExperimentalFeatureWarning(FutureWarning):
-    """Deprecated: Cog once warned about experimental features with it."""
+_log = logging.getLogger(__name__)
 
 
 def _emit_metric(name: str, value: Any) -> None:
@@ -77,11 +74,15 @@ def _emit_metric(name: str, value: Any) -> None:
 
 
 def deprecated_attribute(name: str) -> Any:
-    """Return a deprecated name, printing its notice once per process."""
+    """Return a deprecated name, logging its notice once per process.
+
+    A warning, so it reaches stderr even where logging was never configured
+    (Python's last-resort handler); under the CLI it is one of cogrt's log lines.
+    """
     if name not in _noticed:
         _noticed.add(name)
-        print(_DEPRECATION_NOTICES[name], file=sys.__stderr__, flush=True)
-    return _emit_metric if name == "emit_metric" else _ExperimentalFeatureWarning
+        _log.warning(_DEPRECATION_NOTICES[name])
+    return _emit_metric if name == "emit_metric" else ExperimentalFeatureWarning
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FieldInfo", "Input"]
+__all__ = ["MISSING", "Constraints", "FieldInfo", "Input"]
 
 
 class _Missing:
@@ -20,14 +20,18 @@ class _Missing:
         return "<missing>"
 
 
-_MISSING: Any = _Missing()
+MISSING: Any = _Missing()
+"""Stands for "no default given", in ``Input()`` and in the schema's input fields."""
 
 
 @dataclass(frozen=True)
-class FieldInfo:
-    """Metadata for one predictor input, as returned by ``Input()``."""
+class Constraints:
+    """What ``Input()`` says about a value besides its default.
 
-    default: Any = None
+    The SDK's ``FieldInfo`` and the schema's resolved ``InputField`` both
+    carry these, so a new constraint is declared in one place.
+    """
+
     description: str | None = None
     ge: float | None = None
     le: float | None = None
@@ -37,11 +41,28 @@ class FieldInfo:
     choices: list[str | int | float] | None = None
     deprecated: bool | None = None
     accept: str | None = None
+
+
+@dataclass(frozen=True)
+class _DefaultFirst:
+    """Puts ``default`` first among ``FieldInfo``'s fields, as in Cog.
+
+    Dataclass fields follow the reversed MRO, so a base listed after
+    ``Constraints`` contributes its fields before them.
+    """
+
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FieldInfo(Constraints, _DefaultFirst):
+    """Metadata for one predictor input, as returned by ``Input()``."""
+
     default_given: bool = field(default=False, repr=False, compare=False)
 
 
 def Input(
-    default: Any = _MISSING,
+    default: Any = MISSING,
     *,
     description: str | None = None,
     ge: float | None = None,
@@ -69,7 +90,7 @@ def Input(
             "Input(default_factory=...) is not supported: give a literal default, "
             "e.g. Input(default=[]) for a list"
         )
-    given = default is not _MISSING
+    given = default is not MISSING
     return FieldInfo(
         default=default if given else None,
         description=description if description is not None else help,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Literal
 
-__all__ = ["MetricEvent", "Metrics", "Scope", "current_scope"]
+__all__ = ["MetricEvent", "Metrics", "Scope", "current_scope", "set_current_scope"]
 
 WireMode = Literal["replace", "increment", "append"]
 MetricEvent = tuple[str, Any, WireMode]
@@ -173,6 +173,11 @@ _current: ContextVar[Scope] = ContextVar("cogrt_scope", default=_NOOP)
 def current_scope() -> Scope:
     """The running prediction's scope, or a no-op scope; never ``None``."""
     return _current.get()
+
+
+def set_current_scope(scope: Scope) -> None:
+    """Make ``scope`` current in this context: the runtime calls it before user code runs."""
+    _current.set(scope)
 
 
 def _check_name(key: Any, *, deleting: bool) -> None:

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from cogrt.redirects import drop_redirect_body
+
 __all__ = [
     "AsyncConcatenateIterator",
     "ConcatenateIterator",
@@ -28,6 +30,9 @@ __all__ = [
 ]
 
 _T_co = TypeVar("_T_co", covariant=True)
+
+SECRET_MASK = "**********"
+"""What a secret's value is replaced with wherever it would be shown."""
 
 
 class Path(pathlib.PosixPath):
@@ -128,7 +133,12 @@ class URLFile(io.RawIOBase):
         import httpx
 
         headers = {"User-Agent": self._user_agent} if self._user_agent else {}
-        client = httpx.Client(follow_redirects=True, timeout=10.0, headers=headers)
+        client = httpx.Client(
+            follow_redirects=True,
+            timeout=10.0,
+            headers=headers,
+            event_hooks={"request": [], "response": [drop_redirect_body]},
+        )
         try:
             response = client.send(client.build_request("GET", self.url), stream=True)
             try:
@@ -175,10 +185,10 @@ class Secret:
         return self.secret_value
 
     def __str__(self) -> str:
-        return "" if self.secret_value is None else "**********"
+        return "" if self.secret_value is None else SECRET_MASK
 
     def __repr__(self) -> str:
-        return "Secret(**********)"
+        return f"Secret({SECRET_MASK})"
 
 
 class ConcatenateIterator(Iterator[_T_co]):

@@ -1,0 +1,79 @@
+"""A client leaving before its answer: the one listener for ``http.disconnect``.
+
+A sync request holds a slot until its prediction ends, an SSE subscriber
+holds a place in its prediction's fan-out; both let go when their client
+leaves (spec §16.1). ``watch`` is how either learns it: one task per
+request, the only reader of the ASGI channel once the body is read. A
+receive channel that breaks counts as the client leaving too: nobody can
+read the answer any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from starlette.types import Receive
+
+from cogrt.runner.prediction import Prediction
+
+__all__ = ["WATCH_DISCONNECT_AFTER", "finished_before_disconnect", "watch"]
+
+WATCH_DISCONNECT_AFTER = 0.25
+"""Seconds a sync request to a many-slot model runs before its client's leaving is watched for."""
+
+
+def watch(receive: Receive, on_disconnect: Callable[[], None]) -> asyncio.Task[None]:
+    """Call ``on_disconnect`` once the client has gone; cancel the task to stop watching."""
+    return asyncio.get_running_loop().create_task(_call_on_disconnect(receive, on_disconnect))
+
+
+async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
+    try:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+    except Exception:  # a broken receive channel means the client is gone as well
+        pass
+    on_disconnect()
+
+
+async def finished_before_disconnect(
+    receive: Receive, prediction: Prediction, *, many_slots: bool
+) -> bool:
+    """Wait for a sync prediction; cancel it if the client goes away first.
+
+    The rule (spec §11.2, §16.1): a sync client that disconnects before its
+    answer cancels its prediction, so a slot is never held for nobody. Cog
+    does this; the classic server let the prediction run (one of the
+    divergences listed in spec §23). False when the client left first.
+
+    With many slots, nobody listens for the client leaving during the first
+    ``WATCH_DISCONNECT_AFTER`` seconds: a watcher task per request cost about
+    a tenth of a short prediction's CPU, a briefly held slot is one of many,
+    and the server remembers a disconnect, so a later watcher still sees it
+    at once. With one slot the watcher starts at once: a client that gives up
+    and retries must find the slot free. Cancel also happens when the server
+    cancels this handler, so a slot can never stay taken by a request nobody
+    waits for.
+    """
+    watcher: asyncio.Task[None] | None = None
+
+    def start_watching() -> None:
+        nonlocal watcher
+        watcher = watch(receive, prediction.cancel)
+
+    timer = None
+    if many_slots:
+        timer = asyncio.get_running_loop().call_later(WATCH_DISCONNECT_AFTER, start_watching)
+    else:
+        start_watching()
+    try:
+        await prediction.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if watcher is not None and not watcher.done():
+            watcher.cancel()
+        if not prediction.done:  # this handler was cancelled by the server
+            prediction.cancel()
+    return watcher is None or watcher.cancelled() or not watcher.done()

@@ -1,0 +1,344 @@
+"""``serve()``: the app under hypercorn (default) or uvicorn, on uvloop, with Cog's stop rules.
+
+A graceful stop (spec §19) starts on ``POST /shutdown``, SIGINT, SIGTERM
+(ignored with ``await_explicit_shutdown``, as Cog's ``cog serve`` relies on)
+or when ``shutdown_trigger`` returns. Then new prediction requests get 503
+``Server is shutting down`` (with ``Connection: close``) while the HTTP
+requests in flight finish, within ``grace_period``: the server keeps its
+connections meanwhile, so a client's next request on a keep-alive
+connection is answered, not reset. Only then is the server told to stop: the
+listening socket and idle connections close, and the app's lifespan gives
+in-flight async predictions another ``grace_period`` before canceling them.
+A second signal during the stop exits at once: a sync predictor stuck in C
+code cannot be interrupted any other way.
+
+The socket is bound here (or passed in) before the server starts, so port 0
+works and the startup line names the real address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Literal, cast
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cogrt.http.access_log import AccessLog
+from cogrt.http.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
+from cogrt.http.stop_rule import StopRule
+
+__all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
+
+BACKLOG = 2048
+"""Listen backlog: bursts of clients must queue, not be refused by the kernel."""
+SWITCH_INTERVAL = 0.0005
+"""GIL switch interval while serving, in seconds (CPython's default is 0.005).
+
+A sync predictor burning CPU on the worker thread holds the GIL; every time
+the event loop thread wakes it waits up to this long for it, several times
+per request. At the default, a health check during a CPU-bound prediction
+takes ~15 ms; at 0.5 ms it takes ~4 ms, for a few percent of the
+predictor's own throughput.
+"""
+
+HEADER_TIMEOUT = 5
+"""Seconds a connection may take to send a request's headers, or stay idle between requests.
+
+hypercorn closes such a connection after its ``keep_alive_timeout``, which
+covers both. uvicorn's ``timeout_keep_alive`` starts only after a response
+and stops at the first byte received, so a client that connects and sends
+nothing, or half a request line, held a connection (and a descriptor) for
+ever; ``_header_deadline_protocol`` adds the missing deadline.
+"""
+
+log = logging.getLogger("cogrt.server")
+Http = Literal["hypercorn", "uvicorn"]
+ShutdownTrigger = Callable[[], Awaitable[object]]
+
+
+def serve(
+    predictor: Any,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 5000,
+    http: Http = "hypercorn",
+    upload_url: str | None = None,
+    await_explicit_shutdown: bool = False,
+    shutdown_trigger: ShutdownTrigger | None = None,
+    sock: socket.socket | None = None,
+    grace_period: float = DEFAULT_GRACE_PERIOD,
+    **runtime_kwargs: Any,
+) -> None:
+    """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks."""
+    if upload_url is not None:
+        runtime_kwargs["upload_url"] = upload_url
+    app = create_app(
+        predictor, grace_period=grace_period, tune_gc_after_setup=True, **runtime_kwargs
+    )
+    listener = sock if sock is not None else bind_socket(host, port)
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    _run(
+        serve_app(
+            app,
+            listener,
+            http=http,
+            await_explicit_shutdown=await_explicit_shutdown,
+            shutdown_trigger=shutdown_trigger,
+        )
+    )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; ``port=0`` picks a free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def serve_app(
+    app: Starlette,
+    sock: socket.socket,
+    *,
+    http: Http = "hypercorn",
+    await_explicit_shutdown: bool = False,
+    shutdown_trigger: ShutdownTrigger | None = None,
+) -> None:
+    """Serve an app from ``create_app`` on ``sock`` inside the running loop."""
+    if http not in ("hypercorn", "uvicorn"):
+        raise ValueError(f"http must be 'hypercorn' or 'uvicorn', not {http!r}")
+    stop: asyncio.Event = app.state.shutdown_requested
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    log.info("cogrt serving on http://%s:%d (%s, pid %d)", shown, port, http, os.getpid())
+    forward: asyncio.Task[None] | None = None
+    if shutdown_trigger is not None:
+        forward = asyncio.get_running_loop().create_task(_forward(shutdown_trigger, app))
+    served = _InFlight(AccessLog(app))
+    drained = _Drained(stop, served, app.state.grace_period)
+    try:
+        with _signals(app, await_explicit_shutdown):
+            if http == "uvicorn":
+                await _uvicorn(served, sock, drained)
+            else:
+                await _hypercorn(served, sock, drained)
+    finally:
+        if forward is not None:
+            forward.cancel()
+        sock.close()
+    log.info("cogrt stopped")
+
+
+async def _forward(trigger: ShutdownTrigger, app: Starlette) -> None:
+    await trigger()
+    request_shutdown(app)
+
+
+class _InFlight:
+    """ASGI wrapper counting the HTTP requests in flight, so a graceful stop can wait for them.
+
+    The servers stop by closing idle keep-alive connections at once; waiting
+    here first keeps them open (and answered) while requests are running.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.count = 0
+        self._idle: asyncio.Event | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.count -= 1
+            if not self.count and self._idle is not None:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Return once no HTTP request is in flight (at once if none is)."""
+        if self.count:
+            self._idle = asyncio.Event()
+            await self._idle.wait()
+
+
+class _Drained:
+    """The servers' shutdown trigger: the stop was asked for and the requests in flight ended.
+
+    Calling it waits for ``stop``, then up to ``grace`` seconds for the
+    requests in flight, and returns the seconds of ``grace`` left, which is
+    what the server may then still wait for its connections.
+    """
+
+    def __init__(self, stop: asyncio.Event, served: _InFlight, grace: float) -> None:
+        self._stop = stop
+        self._served = served
+        self._grace = grace
+
+    async def __call__(self) -> float:
+        await self._stop.wait()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._grace
+        if self._served.count:
+            log.info(
+                "stopping once %d HTTP request(s) in flight end (at most %g s)",
+                self._served.count,
+                self._grace,
+            )
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._served.wait_idle(), self._grace)
+        return max(0.0, deadline - loop.time())
+
+
+async def _hypercorn(app: ASGIApp, sock: socket.socket, drained: _Drained) -> None:
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+    from hypercorn.typing import ASGIFramework
+
+    config = Config()
+    # hypercorn closes the socket it serves from; give it its own descriptor.
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
+    config.backlog = BACKLOG
+    config.keep_alive_timeout = HEADER_TIMEOUT  # also hypercorn's wait for a request's headers
+    config.accesslog = None  # AccessLog writes access lines, at a fraction of the cost
+    config.errorlog = logging.getLogger("cogrt.server.hypercorn")
+
+    async def trigger() -> None:
+        config.graceful_timeout = await drained()  # read by hypercorn once triggered
+
+    # Starlette's ASGI types are looser than hypercorn's TypedDicts; the app is ASGI 3.
+    framework = cast("ASGIFramework", app)
+    await hypercorn_serve(framework, config, shutdown_trigger=trigger, mode="asgi")
+
+
+async def _uvicorn(app: ASGIApp, sock: socket.socket, drained: _Drained) -> None:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # serve_app owns the signals (await_explicit_shutdown needs that)
+
+    config = uvicorn.Config(
+        app,
+        http=_header_deadline_protocol(),
+        ws="none",  # Cog's API has no websockets; "auto" imports a websockets stack at start
+        lifespan="on",
+        log_config=None,
+        access_log=False,  # AccessLog writes access lines, at a fraction of the cost
+        backlog=BACKLOG,
+        timeout_keep_alive=HEADER_TIMEOUT,
+    )
+    server = Server(config)
+
+    async def watch() -> None:
+        config.timeout_graceful_shutdown = math.ceil(await drained())  # read by shutdown()
+        server.should_exit = True
+
+    watcher = asyncio.get_running_loop().create_task(watch())
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        watcher.cancel()
+
+
+def _header_deadline_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol, closing a connection whose headers are late.
+
+    The deadline runs from the moment the connection opens, and again from
+    the end of each response, until the next request's headers are complete;
+    no request is in progress meanwhile, so closing interrupts nothing. The
+    body is not covered, as with hypercorn.
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class HeaderDeadline(HttpToolsProtocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)  # type: ignore[arg-type]
+            self._await_headers()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_header_timer()
+            super().connection_lost(exc)
+
+        def on_headers_complete(self) -> None:
+            self._stop_header_timer()
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            pipelined = bool(self.pipeline)  # if so, super() starts a request already read
+            super().on_response_complete()
+            if not pipelined and not self.transport.is_closing():
+                self._await_headers()
+
+        def _await_headers(self) -> None:
+            self._stop_header_timer()
+            self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._headers_late)
+
+        def _stop_header_timer(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_late(self) -> None:
+            self._header_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadline
+
+
+@contextlib.contextmanager
+def _signals(app: Starlette, await_explicit_shutdown: bool) -> Iterator[None]:
+    """SIGINT (and SIGTERM unless told otherwise) start a graceful stop; a second exits
+    (``StopRule``)."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    on_signal = StopRule(
+        app.state.shutdown_requested,
+        lambda: request_shutdown(app),
+        log,
+        ignore_sigterm=await_explicit_shutdown,
+    )
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # not the main thread, or a platform without signal handlers
+        installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (it is, except on Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
