@@ -25,7 +25,8 @@ def test_three_predictions_leave_no_directory_behind(
             )
             body = response.json()
             assert body["status"] == "succeeded", body["error"]
-            assert body["output"] == "data:text/plain;base64," + base64.b64encode(
-                f"t{i}".encode()
-            ).decode()
+            assert (
+                body["output"]
+                == "data:text/plain;base64," + base64.b64encode(f"t{i}".encode()).decode()
+            )
             assert sorted(os.listdir(watched_tmp)) == before

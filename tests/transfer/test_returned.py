@@ -180,3 +180,18 @@ def test_a_missing_file_is_no_error(watched_tmp: Path) -> None:
     out.unlink()
     assert returned.release() == 0
     assert not returned  # released: nothing left to do
+
+
+def test_dot_dot_after_a_symlink_is_followed_as_open_follows_it(
+    watched_tmp: Path, model_dir: Path
+) -> None:
+    """``<tmp>/link/../victim`` is ``model/victim`` (where ``link`` leads), not ``<tmp>/victim``."""
+    (model_dir / "sub").mkdir()
+    (model_dir / "victim.png").write_bytes(b"model's")
+    returned = ReturnedFiles()
+    (watched_tmp / "victim.png").write_bytes(b"temp")  # what a spelling-only ".." would pick
+    (watched_tmp / "link").symlink_to(model_dir / "sub")
+    returned.add(Path(f"{watched_tmp}/link/../victim.png"))
+    assert returned.release() == 0
+    assert (watched_tmp / "victim.png").read_bytes() == b"temp"
+    assert (model_dir / "victim.png").read_bytes() == b"model's"

@@ -86,16 +86,25 @@ class ReturnedFiles:
     def add(self, value: object) -> None:
         """Record a file output; file objects (``io.IOBase``) are never deleted."""
         if isinstance(value, os.PathLike):
-            self._paths.append(os.path.abspath(os.fsdecode(os.fspath(value))))
+            self._paths.append(_absolute(os.fsdecode(os.fspath(value))))
 
     def keep(self, inputs: list[str]) -> None:
         """Never delete these local input files, whatever the predictor returns."""
-        self._inputs.extend(os.path.abspath(path) for path in inputs)
+        self._inputs.extend(_absolute(path) for path in inputs)
 
     def release(self) -> int:
         """Delete what may be deleted (see the module docstring); the count of files deleted."""
         paths, self._paths = self._paths, []
         return delete_returned(paths, since=self._since, keep=self._inputs)
+
+
+def _absolute(path: str) -> str:
+    """``path`` against today's working directory, ``..`` left for ``realpath`` to resolve.
+
+    Not ``os.path.abspath``: it drops ``link/..`` by spelling, while the
+    file the predictor returned is wherever ``link`` leads.
+    """
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
 def delete_returned(paths: Sequence[str], *, since: float, keep: Sequence[str] = ()) -> int:
