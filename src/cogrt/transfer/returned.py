@@ -47,7 +47,7 @@ from typing import Any
 __all__ = ["ReturnedFiles", "delete_returned", "files_clock"]
 
 _CLOCK_REALTIME_COARSE = 5
-"""Linux's clock for file timestamps (``time`` does not name it before Python 3.13)."""
+"""Linux's ``CLOCK_REALTIME_COARSE``, the clock of file timestamps (``time`` has no name for it)."""
 _TICK = 0.02
 """Elsewhere: how far a file's timestamp may lag ``time.time()``."""
 _PRIVATE_BITS = 0o077
@@ -173,7 +173,8 @@ def _birth_time(path: str, info: os.stat_result) -> float | None:
 
     macOS and the BSDs (and Windows from Python 3.12) report it in
     ``os.stat``; Linux only through ``statx(2)``, which Python's ``os`` does
-    not call before 3.15, so glibc's (or musl's) wrapper is called directly.
+    not call in the versions cogrt supports, so the C library's wrapper is
+    called directly (:mod:`cogrt.transfer.statx`).
     """
     born: Any = getattr(info, "st_birthtime", None)
     if born is not None:

@@ -1,4 +1,4 @@
-"""A file's birth time on Linux, through ``statx(2)``: Python's ``os`` has none before 3.15.
+"""A file's birth time on Linux, through ``statx(2)``, which Python's ``os`` does not call.
 
 Only :mod:`cogrt.transfer.returned` needs it, to tell a directory a
 prediction made from one that was there before; it imports this module the
