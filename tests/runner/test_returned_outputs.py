@@ -163,18 +163,18 @@ async def test_files_the_model_keeps_survive_being_returned(watched_tmp: Path) -
     module = load("keeps_files")
     asset = Path(module.__file__).with_name("static_asset.txt")
     async with running(module.Predictor) as runtime:
-        predictor = runtime._loader.predict_target.loaded.instance  # type: ignore[union-attr]
+        placeholder, workdir = module.MADE["placeholder"], module.MADE["workdir"]
         # A file is "written during a prediction" to the file system clock's tick:
         # begin once the tick setup() wrote in has passed.
-        await until_newer_than(predictor.placeholder)
+        await until_newer_than(placeholder)
         before = entries(watched_tmp)
         for which in ("asset", "placeholder", "workdir", "asset", "placeholder", "workdir"):
             result = await runtime.predict({"which": which})
             assert result["status"] == "succeeded", result["error"]
         assert asset.read_text() == "a static asset shipped with the model\n"
-        assert predictor.placeholder.read_text() == "placeholder"
-        assert predictor.workdir.is_dir()  # made by setup(): kept, though empty now
-        assert list(predictor.workdir.iterdir()) == []  # the output written into it went
+        assert placeholder.read_text() == "placeholder"
+        assert workdir.is_dir()  # made by setup(): kept, though empty now
+        assert list(workdir.iterdir()) == []  # the output written into it went
         assert entries(watched_tmp) == before
 
 

@@ -5,12 +5,16 @@ import tempfile
 
 from cog import BasePredictor, Path
 
+MADE = {}
+"""What ``setup()`` made, for the test to look at."""
+
 
 class Predictor(BasePredictor):
     def setup(self) -> None:
         self.workdir = Path(tempfile.mkdtemp())
         self.placeholder = Path(tempfile.mkdtemp()) / "placeholder.txt"
         self.placeholder.write_text("placeholder")
+        MADE.update(workdir=self.workdir, placeholder=self.placeholder)
 
     def predict(self, which: str) -> Path:
         if which == "asset":
