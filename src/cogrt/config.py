@@ -98,6 +98,8 @@ class Settings:
     webhook_secret: str | None = None
     webhook_shutdown_grace: float = 5.0
     """Seconds a closing runtime waits for unfinished terminal webhooks (no variable)."""
+    keep_output_files: bool = False
+    """``COGRT_KEEP_OUTPUT_FILES``: never delete returned temp files (``transfer/returned.py``)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -110,7 +112,12 @@ class Settings:
             legacy_none_defaults=env.get("COGRT_LEGACY_NONE_DEFAULTS", "") in ("1", "true"),
             webhook_auth_token=env.get("WEBHOOK_AUTH_TOKEN") or None,
             webhook_secret=env.get("COG_WEBHOOK_SECRET") or None,
+            keep_output_files=_flag(env, "COGRT_KEEP_OUTPUT_FILES"),
         )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _positive_int(env: Mapping[str, str], name: str, *, invalid: int) -> int | None:

@@ -22,8 +22,12 @@ async def peer() -> AsyncIterator[Peer]:
 
 
 @pytest.fixture
-def out_dir(tmp_path: Path) -> Path:
-    """Where predictors write outputs: apart from the temp dir cogrt must leave empty."""
+def out_dir(tmp_path: Path, watched_tmp: Path) -> Path:
+    """Where predictors write outputs: apart from the temp dir cogrt must leave empty.
+
+    Outside it, too, so cogrt keeps the files there (it deletes returned temp
+    files) and a test can look at them afterwards.
+    """
     path = tmp_path / "out"
     path.mkdir()
     return path

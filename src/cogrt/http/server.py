@@ -76,11 +76,19 @@ def serve(
     shutdown_trigger: ShutdownTrigger | None = None,
     sock: socket.socket | None = None,
     grace_period: float = DEFAULT_GRACE_PERIOD,
+    keep_output_files: bool | None = None,
     **runtime_kwargs: Any,
 ) -> None:
-    """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks."""
+    """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks.
+
+    Returned ``Path`` outputs in the temp dir are deleted once sent, as Cog's
+    documents promise; ``keep_output_files=True`` keeps them (default:
+    ``COGRT_KEEP_OUTPUT_FILES``). A ``Runtime`` passed in takes its own options.
+    """
     if upload_url is not None:
         runtime_kwargs["upload_url"] = upload_url
+    if keep_output_files is not None:
+        runtime_kwargs["keep_output_files"] = keep_output_files
     app = create_app(
         predictor, grace_period=grace_period, tune_gc_after_setup=True, **runtime_kwargs
     )

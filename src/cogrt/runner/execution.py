@@ -9,8 +9,9 @@ File outputs become data URIs, or with an upload URL are uploaded from the
 loop (:mod:`cogrt.transfer.uploads`); either way every file of a chunk is stored
 before the chunk is published, and ``run`` returns, letting the runtime
 publish the terminal state, only once all of them are. Inputs downloaded to
-the prediction's temporary directory are removed before ``run`` returns,
-whatever the outcome.
+the prediction's temporary directory, and the temp files it returned
+(:mod:`cogrt.transfer.returned`), are removed before ``run`` returns,
+whatever the outcome: by then nothing reads them any more.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from cogrt.runner.prediction import Prediction
 from cogrt.runner.target import Target
 from cogrt.runner.tracebacks import describe, format_user_exception
 from cogrt.runner.worker_thread import Outcome, WorkerThread
-from cogrt.schema.arguments import DownloadKey
+from cogrt.schema.arguments import DownloadKey, local_path_inputs
 from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
 from cogrt.sdk.scope import set_current_scope
 from cogrt.transfer.files import connect_file_inputs, download_inputs, file_to_data_uri
+from cogrt.transfer.returned import ReturnedFiles
 from cogrt.transfer.uploads import (
     FileCollector,
     FileStore,
@@ -57,14 +59,19 @@ class FileConverter:
 
     The hook for sync predictors without an upload URL: it runs on the
     worker thread, where reading and encoding the file costs the loop nothing.
+    Each file is also recorded in ``returned`` (when given), to be deleted
+    at the prediction's end.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, returned: ReturnedFiles | None = None) -> None:
         self._count = 0
+        self._returned = returned
 
     def __call__(self, value: Any) -> str:
         index = self._count
         self._count += 1
+        if self._returned is not None:
+            self._returned.add(value)
         return file_to_data_uri(value, index)
 
 
@@ -80,6 +87,7 @@ class Execution:
         *,
         user_agent: str | None = None,
         upload_url: str | None = None,
+        keep_output_files: bool = False,
     ) -> None:
         self.target = target
         self._worker = worker
@@ -87,10 +95,12 @@ class Execution:
         self._sink = sink
         self._user_agent = user_agent
         self._upload_url = upload_url
+        self._keep_output_files = keep_output_files
 
     async def run(self, prediction: Prediction, validated: dict[str, Any]) -> None:
         """Drive ``prediction`` to a terminal state; never raises."""
         temp_dir: Path | None = None
+        returned = None if self._keep_output_files else ReturnedFiles()
         try:
             signature = self.target.signature
             targets = download_targets(signature, validated)
@@ -105,14 +115,17 @@ class Execution:
                     max_bytes=MAX_DOWNLOAD_BYTES,
                 )
             kwargs = build_arguments(signature, validated, downloaded, user_agent=self._user_agent)
+            if returned is not None and (local := local_path_inputs(signature, validated)):
+                returned.keep(local)
             await connect_file_inputs(signature.file_inputs, kwargs)
             prediction.mark_started()
             if self.target.is_async:
-                await self._run_async(prediction, kwargs)
+                await self._run_async(prediction, kwargs, returned)
             elif self._upload_url is None:
-                await self._run_sync(prediction, kwargs)
+                await self._run_sync(prediction, kwargs, returned)
             else:
-                await self._run_sync_uploading(prediction, kwargs, self._uploader(prediction))
+                store = self._uploader(prediction)
+                await self._run_sync_uploading(prediction, kwargs, store, returned)
         except (CancelationException, asyncio.CancelledError):
             prediction.finish("canceled")
         except BaseException as exc:  # user code may raise anything, SystemExit included
@@ -127,9 +140,9 @@ class Execution:
             else:
                 prediction.finish("succeeded")
         finally:
-            if temp_dir is not None:
-                # In a thread: unlinking a 1 GiB download can take a while.
-                await asyncio.to_thread(shutil.rmtree, temp_dir, ignore_errors=True)
+            if temp_dir is not None or returned:
+                # In a thread: unlinking a 1 GiB file can take a while.
+                await asyncio.to_thread(_remove_temp_files, temp_dir, returned)
 
     def _uploader(self, prediction: Prediction) -> Uploader:
         assert self._upload_url is not None
@@ -138,11 +151,13 @@ class Execution:
     def _store(self, prediction: Prediction) -> FileStore:
         return store_as_data_uri if self._upload_url is None else self._uploader(prediction)
 
-    async def _run_async(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
+    async def _run_async(
+        self, prediction: Prediction, kwargs: dict[str, Any], returned: ReturnedFiles | None
+    ) -> None:
         """Async user code on the loop; files are stored off it before each chunk goes out."""
         set_current_scope(prediction.scope)
         routing.context.set(prediction.log_buffer)
-        collect = FileCollector()
+        collect = FileCollector(returned)
         store = self._store(prediction)
 
         async def convert(item: Any) -> Any:
@@ -162,16 +177,22 @@ class Execution:
             return
         prediction.set_result(await convert(result), as_list=_is_sequence(result))
 
-    async def _run_sync(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
+    async def _run_sync(
+        self, prediction: Prediction, kwargs: dict[str, Any], returned: ReturnedFiles | None
+    ) -> None:
         """Sync user code with data-URI files, made on the worker thread."""
-        outcome = await self._submit(prediction, kwargs, FileConverter(), None)
+        outcome = await self._submit(prediction, kwargs, FileConverter(returned), None)
         result = outcome.unwrap()
         if result is not _STREAMED:
             value, as_list = result
             prediction.set_result(value, as_list=as_list)
 
     async def _run_sync_uploading(
-        self, prediction: Prediction, kwargs: dict[str, Any], store: FileStore
+        self,
+        prediction: Prediction,
+        kwargs: dict[str, Any],
+        store: FileStore,
+        returned: ReturnedFiles | None,
     ) -> None:
         """Sync user code whose file outputs are uploaded from the loop.
 
@@ -180,7 +201,7 @@ class Execution:
         failure are still uploaded and published (spec §10.3); a cancel
         aborts the uploads in flight.
         """
-        collect = FileCollector()
+        collect = FileCollector(returned)
 
         def publish(value: Any) -> None:
             prediction.flush_chunks()  # chunks that skipped the queue come first
@@ -254,6 +275,18 @@ def _call_sync(
                 emit(to_jsonable(item, hook))
             return _STREAMED
         return to_jsonable(result, hook), _is_sequence(result)
+
+
+def _remove_temp_files(inputs: Path | None, returned: ReturnedFiles | None) -> None:
+    """The end of every prediction, in a thread: returned temp files, then the inputs' dir.
+
+    A predictor returning one of its inputs returns a file of the inputs'
+    dir; both rules agree it goes.
+    """
+    if returned:
+        returned.release()
+    if inputs is not None:
+        shutil.rmtree(inputs, ignore_errors=True)
 
 
 def _is_sequence(value: Any) -> bool:

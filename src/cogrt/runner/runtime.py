@@ -68,10 +68,15 @@ class Runtime:
         upload_url: str | None = None,
         workdir: str | os.PathLike[str] | None = None,
         journal: Journal | None = None,
+        keep_output_files: bool | None = None,
     ) -> None:
         self.settings = settings or Settings.from_environ()
         self._journal = journal
         self.upload_url = upload_url
+        self.keep_output_files = (
+            self.settings.keep_output_files if keep_output_files is None else keep_output_files
+        )
+        """Leave returned temp files in place (default: ``COGRT_KEEP_OUTPUT_FILES``)."""
         self._workdir = Path(workdir) if workdir is not None else Path.cwd()
         self._worker = WorkerThread()
         self._sink = logs.Sink()
@@ -191,6 +196,7 @@ class Runtime:
                 self._sink,
                 user_agent=user_agent,
                 upload_url=self.upload_url,
+                keep_output_files=self.keep_output_files,
             )
 
         self._predict = execution(loader.predict_target)

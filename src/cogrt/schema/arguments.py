@@ -20,7 +20,13 @@ from cogrt.schema.signature import Signature
 from cogrt.schema.uris import is_data_uri, is_remote, parse_data_uri
 from cogrt.sdk.types import SECRET_MASK, Path, Secret, URLFile
 
-__all__ = ["DownloadKey", "build_arguments", "download_targets", "recorded_input"]
+__all__ = [
+    "DownloadKey",
+    "build_arguments",
+    "download_targets",
+    "local_path_inputs",
+    "recorded_input",
+]
 
 DownloadKey = tuple[str, int | None]
 """``(input name, list index or None)``: one downloaded value."""
@@ -48,6 +54,23 @@ def download_targets(
                 if isinstance(item, str) and is_remote(item)
             )
     return targets
+
+
+def local_path_inputs(signature: Signature, validated: Mapping[str, Any]) -> list[str]:
+    """The local files given as Path inputs (only ``predict -i name=@file`` can give them).
+
+    They are the user's own files: a predictor returning one of them must
+    not get it deleted as a returned temp file.
+    """
+    found: list[str] = []
+    for field in signature.inputs:
+        if field.file_kind != "path":
+            continue
+        value = validated.get(field.name, field.default if field.has_default else None)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not is_remote(item):
+                found.append(item)
+    return found
 
 
 def build_arguments(

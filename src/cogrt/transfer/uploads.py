@@ -34,6 +34,7 @@ from cogrt.transfer import retry
 from cogrt.transfer.fanout import all_or_none
 from cogrt.transfer.files import file_to_data_uri
 from cogrt.transfer.http_client import error_detail
+from cogrt.transfer.returned import ReturnedFiles
 from cogrt.transfer.upload_body import UploadBody, open_settled
 
 if TYPE_CHECKING:
@@ -75,14 +76,18 @@ class FileCollector:
     """The ``to_jsonable`` file hook: records files, numbering them per prediction.
 
     Used by one thread at a time (the producer), which calls :meth:`take`
-    after converting each value to get that value's files.
+    after converting each value to get that value's files. Each file is also
+    recorded in ``returned`` (when given), to be deleted at the prediction's end.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, returned: ReturnedFiles | None = None) -> None:
         self._count = 0
         self._pending: list[PendingFile] = []
+        self._returned = returned
 
     def __call__(self, value: os.PathLike[Any] | io.IOBase) -> PendingFile:
+        if self._returned is not None:
+            self._returned.add(value)
         pending = PendingFile(value, output_filename(value, self._count), self._count)
         self._count += 1
         self._pending.append(pending)
