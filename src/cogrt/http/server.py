@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.http.access_log import AccessLog
 from cogrt.http.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
+from cogrt.http.default_logging import default_logging
 from cogrt.http.stop_rule import StopRule
 
 __all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
@@ -78,7 +79,12 @@ def serve(
     grace_period: float = DEFAULT_GRACE_PERIOD,
     **runtime_kwargs: Any,
 ) -> None:
-    """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks."""
+    """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks.
+
+    With no logging set up in the process, cogrt's info lines go to stderr
+    (:mod:`cogrt.http.default_logging`).
+    """
+    default_logging()
     if upload_url is not None:
         runtime_kwargs["upload_url"] = upload_url
     app = create_app(

@@ -5,7 +5,8 @@ is converted to JSON data on that same thread (reading output files there
 keeps the loop free). Async user code runs as the prediction's own task;
 cancel is ``task.cancel()``.
 
-File outputs become data URIs, or with an upload URL are uploaded from the
+File outputs become data URIs, or local paths for an in-process client
+(:mod:`cogrt.transfer.local_files`), or with an upload URL are uploaded from the
 loop (:mod:`cogrt.transfer.uploads`); either way every file of a chunk is stored
 before the chunk is published, and ``run`` returns, letting the runtime
 publish the terminal state, only once all of them are. Inputs downloaded to
@@ -35,6 +36,7 @@ from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
 from cogrt.sdk.scope import set_current_scope
 from cogrt.transfer.files import connect_file_inputs, download_inputs, file_to_data_uri
+from cogrt.transfer.local_files import LocalFileStore
 from cogrt.transfer.uploads import (
     FileCollector,
     FileStore,
@@ -80,8 +82,10 @@ class Execution:
         *,
         user_agent: str | None = None,
         upload_url: str | None = None,
+        local_dir: Path | None = None,
     ) -> None:
         self.target = target
+        self._local_dir = local_dir
         self._worker = worker
         self._client = client
         self._sink = sink
@@ -109,10 +113,10 @@ class Execution:
             prediction.mark_started()
             if self.target.is_async:
                 await self._run_async(prediction, kwargs)
-            elif self._upload_url is None:
+            elif self._upload_url is None and self._local_dir is None:
                 await self._run_sync(prediction, kwargs)
             else:
-                await self._run_sync_uploading(prediction, kwargs, self._uploader(prediction))
+                await self._run_sync_uploading(prediction, kwargs, self._store(prediction))
         except (CancelationException, asyncio.CancelledError):
             prediction.finish("canceled")
         except BaseException as exc:  # user code may raise anything, SystemExit included
@@ -136,7 +140,11 @@ class Execution:
         return Uploader(self._client(), self._upload_url, prediction_id=prediction.id)
 
     def _store(self, prediction: Prediction) -> FileStore:
-        return store_as_data_uri if self._upload_url is None else self._uploader(prediction)
+        if self._upload_url is not None:
+            return self._uploader(prediction)
+        if self._local_dir is not None:
+            return LocalFileStore(self._local_dir, prediction.id)
+        return store_as_data_uri
 
     async def _run_async(self, prediction: Prediction, kwargs: dict[str, Any]) -> None:
         """Async user code on the loop; files are stored off it before each chunk goes out."""
