@@ -9,7 +9,9 @@ HTTP server)::
 
 ``run`` may raise :class:`cogrt.errors.CogrtError`: ``main`` prints its
 message as one line, ``cogrt: error: ...``, and exits with status 1. Logging
-is configured before ``run`` (:mod:`cogrt.cli.logging_setup`). Adding a
+is configured before ``run`` (:mod:`cogrt.cli.logging_setup`): JSON lines,
+or text for a module that sets ``CONSOLE_LOGS = True`` (commands run at a
+terminal). Adding a
 command is one line in ``COMMANDS``: ``Command(name, one-line summary,
 module path)``; ``python -m cogrt --help`` lists it from there. With no
 command (or a first argument that is not a bare word, like a ``REF``),
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns = parser.parse_args(args)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 2
-    configure_logging()
+    configure_logging(console_by_default=getattr(module, "CONSOLE_LOGS", False))
     try:
         code: int = module.run(ns)
     except CogrtError as exc:

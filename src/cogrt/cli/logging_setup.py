@@ -26,11 +26,16 @@ _LEVELS = {
 }
 
 
-def configure_logging() -> None:
-    """cogrt's (and the HTTP server's) logs: JSON lines, or text with ``LOG_FORMAT=console``."""
+def configure_logging(*, console_by_default: bool = False) -> None:
+    """cogrt's (and the HTTP server's) logs: JSON lines, or text with ``LOG_FORMAT=console``.
+
+    ``console_by_default``: text unless ``LOG_FORMAT=json``, for the commands a
+    person runs at a terminal (``predict``, ``train``), not a log collector.
+    """
     level = _LEVELS.get(os.environ.get("COG_LOG_LEVEL", "info").strip().lower(), "INFO")
     handler = logging.StreamHandler(sys.__stderr__)
-    console = os.environ.get("LOG_FORMAT", "").strip().lower() == "console"
+    chosen = os.environ.get("LOG_FORMAT", "").strip().lower()
+    console = chosen == "console" or (console_by_default and chosen != "json")
     if console:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     else:

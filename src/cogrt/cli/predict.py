@@ -28,6 +28,9 @@ from cogrt.errors import RequestError
 from cogrt.schema.modes import Mode
 from cogrt.schema.output_files import FileMapper, component, components
 
+CONSOLE_LOGS = True
+"""Log lines as text: a person reads them at a terminal."""
+
 __all__ = ["add_arguments", "add_mode_arguments", "run", "run_mode"]
 
 

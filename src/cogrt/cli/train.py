@@ -7,6 +7,9 @@ import argparse
 
 from cogrt.cli.predict import add_mode_arguments, run_mode
 
+CONSOLE_LOGS = True
+"""Log lines as text: a person reads them at a terminal."""
+
 __all__ = ["add_arguments", "run"]
 
 

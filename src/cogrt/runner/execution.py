@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import os
 import shutil
 import tempfile
@@ -256,7 +257,8 @@ def _call_sync(
     with capturing(sink, prediction.log_buffer):
         result = target.loaded.entry(**kwargs)
         if inspect.isgenerator(result) or (
-            isinstance(result, Iterator) and not isinstance(result, (list, tuple, str))
+            # A file object is an iterator of its lines, but as an output it is one file.
+            isinstance(result, Iterator) and not isinstance(result, (list, tuple, str, io.IOBase))
         ):
             for item in result:
                 emit(to_jsonable(item, hook))
