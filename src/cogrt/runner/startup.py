@@ -66,13 +66,12 @@ class SetupPhase:
             # Reset before logging: an error line must not land in the setup logs.
             logs.routing.context.reset(token)
             self._sink.setup = None
-        took = time.perf_counter() - began
         if failure is None:
-            _log.info("setup completed in %.2f s", took)
+            _log.info("setup completed in %.2f s", time.perf_counter() - began)
             self.status = "succeeded"
         else:
             log_line, setup_log = failure
-            _log.error("%s (after %.2f s)", log_line, took)
+            _log.error("%s", log_line)
             self._logs.append(setup_log)
             self.status = "failed"
         self.completed_at = utc_now()
