@@ -140,3 +140,9 @@ def test_help_describes_every_option(tmp_path: Path, command: str) -> None:
     assert done.returncode == 0
     for option in ("-i NAME=VALUE", "-o PATH", "--json"):
         assert option in done.stdout.decode()
+
+
+def test_a_default_outside_its_bounds_fails_at_start_up(tmp_path: Path) -> None:
+    done = cogrt(tmp_path, "predict", MODELS.ref("bad_default"))
+    assert done.returncode == 1
+    assert b"invalid default for steps: int: must be at maximum 50" in done.stderr
