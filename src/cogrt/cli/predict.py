@@ -34,6 +34,9 @@ CONSOLE_LOGS = True
 __all__ = ["add_arguments", "add_mode_arguments", "run", "run_mode"]
 
 
+_NOUNS = {"predict": "prediction", "train": "training"}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_mode_arguments(parser, "predict")
 
@@ -62,7 +65,7 @@ def add_mode_arguments(parser: argparse.ArgumentParser, mode: Mode) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help=f"print the whole {mode} object as JSON (status, output, logs, metrics)",
+        help=f"print the whole {_NOUNS[mode]} object as JSON (status, output, logs, metrics)",
     )
 
 

@@ -75,9 +75,8 @@ class Runtime:
         journal: Journal | None = None,
         local_file_outputs: bool = False,
     ) -> None:
-        """``local_file_outputs``: file outputs are local paths instead of data URIs
-        (for in-process clients run by the machine's own user: ``predict``, tests);
-        file objects are written under a folder removed when the runtime exits."""
+        """``local_file_outputs``: file outputs as local paths, not data URIs, for in-process
+        clients (``predict``, tests); see :mod:`cogrt.transfer.local_files`."""
         self.settings = settings or Settings.from_environ()
         self._journal = journal
         self.upload_url = upload_url
@@ -147,11 +146,8 @@ class Runtime:
     async def drain(self, timeout: float) -> None:
         """Let in-flight predictions finish within ``timeout``, then cancel the rest."""
         if self._inflight:
-            _log.info(
-                "draining: %d prediction(s) in flight, canceled after %g s",
-                len(self._inflight),
-                timeout,
-            )
+            count = len(self._inflight)
+            _log.info("draining: %d prediction(s) in flight, canceled after %g s", count, timeout)
         if timeout > 0:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._all_done(), timeout)

@@ -5,7 +5,7 @@ run for the machine's own user, who wants the files themselves, not a data
 URI of them (a 500 KB image is 700 KB of base64 on a terminal) nor an upload.
 A path output stays where the model wrote it; a file object is written into
 the runtime's output folder, under its own name, numbered per prediction so
-two outputs never share a name.
+two outputs never share a name. That folder is removed when the runtime exits.
 """
 
 from __future__ import annotations
