@@ -17,7 +17,15 @@ import msgspec
 
 from cogrt.errors import ConfigError
 
-__all__ = ["CogConfig", "Concurrency", "Settings", "apply_environment", "load_cog_yaml"]
+__all__ = [
+    "Build",
+    "CogConfig",
+    "Concurrency",
+    "Settings",
+    "apply_environment",
+    "load_cog_yaml",
+    "requirements_hint",
+]
 
 log = logging.getLogger("cogrt")
 
@@ -38,6 +46,13 @@ class Concurrency(msgspec.Struct, forbid_unknown_fields=False):
     max: int | None = None
 
 
+class Build(msgspec.Struct, forbid_unknown_fields=False):
+    """The ``build:`` keys cogrt reads, only to tell a user what to install."""
+
+    python_requirements: str | None = None
+    python_packages: list[str] | None = None
+
+
 class CogConfig(msgspec.Struct, forbid_unknown_fields=False):
     """The keys of ``cog.yaml`` the runtime uses; everything else is ignored."""
 
@@ -46,6 +61,7 @@ class CogConfig(msgspec.Struct, forbid_unknown_fields=False):
     train: str | None = None
     concurrency: Concurrency | None = None
     environment: list[str] | None = None
+    build: Build | None = None
 
     @property
     def predictor_ref(self) -> str | None:
@@ -67,6 +83,29 @@ def load_cog_yaml(directory: str | os.PathLike[str] = ".") -> CogConfig:
         raise ConfigError(f"{path}: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def requirements_hint(directory: str | os.PathLike[str] = ".") -> str:
+    """What to run when the model's imports fail, from ``cog.yaml``'s ``build:``.
+
+    cogrt installs nothing itself (``cog build`` does, into an image); a model
+    served from a folder needs its requirements in the current environment.
+    """
+    try:
+        build = load_cog_yaml(directory).build
+    except ConfigError:
+        build = None
+    if build is not None and build.python_requirements:
+        command = f"pip install -r {build.python_requirements}"
+    elif build is not None and build.python_packages:
+        command = "pip install " + " ".join(
+            repr(p) if " " in p else p for p in build.python_packages
+        )
+    elif (Path(directory) / "requirements.txt").is_file():
+        command = "pip install -r requirements.txt"
+    else:
+        return "install the package the model imports into this environment"
+    return f"install the model's requirements: {command}"
 
 
 def apply_environment(entries: list[str] | None, environ: dict[str, str] | None = None) -> None:

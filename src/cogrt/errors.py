@@ -18,7 +18,9 @@
     │   │   └── DuplicatePredictionError  a prediction with that id is in flight
     │   ├── PredictionNotFoundError no in-flight prediction has that id (404)
     │   ├── OutputEncodingError     an output value cannot become JSON
-    │   └── OutputUploadError       a file output could not be PUT to the upload URL
+    │   ├── OutputUploadError       a file output could not be PUT to the upload URL
+    │   ├── SetupFailedError        cogrt.testing: the predictor's setup() failed
+    │   └── PredictionFailedError   cogrt.testing: a prediction failed or was canceled
     └── FutureWarning
         └── ExperimentalFeatureWarning  a deprecated ``cog`` name, never raised
 
@@ -45,11 +47,13 @@ __all__ = [
     "NotReadyError",
     "OutputEncodingError",
     "OutputUploadError",
+    "PredictionFailedError",
     "PredictionNotFoundError",
     "PredictorDefinitionError",
     "PredictorLoadError",
     "RequestError",
     "RuntimeStateError",
+    "SetupFailedError",
 ]
 
 
@@ -208,6 +212,34 @@ class OutputUploadError(CogrtError):
         self.filename = filename
         self.reason = reason
         super().__init__(f"Got error trying to upload output files: '{filename}': {reason}")
+
+
+class SetupFailedError(CogrtError):
+    """The test client's predictor did not set up (:mod:`cogrt.testing`).
+
+    ``logs`` is what setup printed, then its traceback: the message carries it,
+    so a failing test shows why.
+    """
+
+    def __init__(self, logs: str) -> None:
+        self.logs = logs
+        super().__init__(f"setup failed:\n{logs.rstrip()}")
+
+
+class PredictionFailedError(CogrtError):
+    """A test client's prediction ended ``failed`` or ``canceled`` (:mod:`cogrt.testing`).
+
+    ``status``, ``error`` and ``logs`` are the prediction's; the message has
+    the error and the logs (the model's traceback is the end of them).
+    """
+
+    def __init__(self, status: str, error: str | None, logs: str) -> None:
+        self.status = status
+        self.error = error
+        self.logs = logs
+        detail = f": {error}" if error else ""
+        tail = f"\nlogs:\n{logs.rstrip()}" if logs.strip() else ""
+        super().__init__(f"prediction {status}{detail}{tail}")
 
 
 def _loc(loc: list[Any]) -> str:

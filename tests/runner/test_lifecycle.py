@@ -1,4 +1,6 @@
-"""Setup, health states and the user healthcheck (spec §4.4, §18)."""
+"""Setup, health states and the user healthcheck (spec §4.4, §18).
+
+What a predictor sees goes through ``cogrt.testing``, as a user's own tests would."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from cogrt.config import Settings
 from cogrt.errors import NotReadyError
 from cogrt.runner.health import UserHealthcheck
 from cogrt.runner.runtime import Runtime
+from cogrt.testing import AsyncClient
 from tests.support.harness import running
 from tests.support.predictors import RUNNER
 
@@ -19,28 +22,27 @@ load = RUNNER.load
 
 
 async def test_setup_and_predict_share_one_worker_thread() -> None:
-    async with running(load("thread_identity").Predictor) as runtime:
-        result = await runtime.predict()
-    setup_thread, predict_thread = result["output"]
+    async with AsyncClient(load("thread_identity").Predictor) as client:
+        setup_thread, predict_thread = await client.predict()
     assert setup_thread == predict_thread != threading.get_ident()
 
 
 async def test_async_setup_runs_on_the_prediction_loop() -> None:
-    async with running(load("async_setup_loop").Predictor) as runtime:
-        assert (await runtime.predict())["output"] is True
+    async with AsyncClient(load("async_setup_loop").Predictor) as client:
+        assert await client.predict() is True
 
 
 async def test_reference_string_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(RUNNER.path)
-    async with running("echo_sync.py:Predictor") as runtime:
-        assert runtime.status == "READY"
-        assert (await runtime.predict({"text": "yo"}))["output"] == "yo"
+    async with AsyncClient("echo_sync.py:Predictor") as client:
+        assert client.runtime.status == "READY"
+        assert await client.predict(text="yo") == "yo"
 
 
 async def test_weights_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COG_WEIGHTS", "https://example.invalid/w.tar")
-    async with running(load("weights").Predictor) as runtime:
-        assert (await runtime.predict())["output"] == "str:https://example.invalid/w.tar"
+    async with AsyncClient(load("weights").Predictor) as client:
+        assert await client.predict() == "str:https://example.invalid/w.tar"
 
 
 async def test_weights_file_in_model_folder_is_not_passed(
@@ -50,8 +52,8 @@ async def test_weights_file_in_model_folder_is_not_passed(
     monkeypatch.delenv("COG_WEIGHTS", raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "weights").write_bytes(b"trained")
-    async with running(load("weights").Predictor, workdir=tmp_path) as runtime:
-        assert (await runtime.predict())["output"] == "NoneType:None"
+    async with AsyncClient(load("weights").Predictor, workdir=tmp_path) as client:
+        assert await client.predict() == "NoneType:None"
 
 
 async def test_weights_from_environment_beat_a_weights_file(
@@ -60,20 +62,20 @@ async def test_weights_from_environment_beat_a_weights_file(
     monkeypatch.setenv("COG_WEIGHTS", "https://example.invalid/w.tar")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "weights").write_bytes(b"trained")
-    async with running(load("weights").Predictor, workdir=tmp_path) as runtime:
-        assert (await runtime.predict())["output"] == "str:https://example.invalid/w.tar"
+    async with AsyncClient(load("weights").Predictor, workdir=tmp_path) as client:
+        assert await client.predict() == "str:https://example.invalid/w.tar"
 
 
 async def test_empty_weights_variable_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COG_WEIGHTS", "")
-    async with running(load("weights").Predictor) as runtime:
-        assert (await runtime.predict())["output"] == "NoneType:None"
+    async with AsyncClient(load("weights").Predictor) as client:
+        assert await client.predict() == "NoneType:None"
 
 
 async def test_weights_none_without_source(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.delenv("COG_WEIGHTS", raising=False)
-    async with running(load("weights").Predictor, workdir=tmp_path) as runtime:
-        assert (await runtime.predict())["output"] == "NoneType:None"
+    async with AsyncClient(load("weights").Predictor, workdir=tmp_path) as client:
+        assert await client.predict() == "NoneType:None"
 
 
 async def test_failed_setup_keeps_runtime_up_with_logs_and_traceback() -> None:

@@ -6,6 +6,7 @@ holds only valid models, since every file there is checked against a golden.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import pytest
@@ -77,9 +78,43 @@ def test_default_factory_is_a_type_error_naming_the_fix() -> None:
         Input(default_factory=list)
 
 
-def test_default_violating_its_constraints_only_warns() -> None:
-    sig = signature_of(_predictor(int, Input(default=1, ge=2)))
-    assert sig.inputs[0].default == 1
+@pytest.mark.parametrize(
+    ("annotation", "info", "message"),
+    [
+        (int, Input(default=1, ge=2), "invalid default for x: int: must be at minimum 2"),
+        (float, Input(default=2.5, le=1), "invalid default for x: float: must be at maximum 1"),
+        (str, Input(default="ab", min_length=3), "default conflicts with min_length=3"),
+        (str, Input(default="abcd", max_length=3), "default conflicts with max_length=3"),
+        (str, Input(default="abc", regex="^z"), "default not a regex match for input: x: str"),
+        (int, Input(default="many"), "invalid default for x: int: 'many' is not of type int"),
+        (int, Input(default=1.5), "invalid default for x: int: 1.5 is not of type int"),
+        (str, Input(default=5), "invalid default for x: str: 5 is not of type str"),
+        (
+            list[int],
+            Input(default=[1, "b"]),
+            "invalid default for x: list[int]: 'b' is not of type int",
+        ),
+    ],
+)
+def test_a_default_contradicting_its_input_fails_setup(
+    annotation: Any, info: Any, message: str
+) -> None:
+    """As in Cog's current SDK, which refuses them at start-up with these messages."""
+    with pytest.raises(PredictorDefinitionError, match=re.escape(message)):
+        signature_of(_predictor(annotation, info))
+
+
+@pytest.mark.parametrize(
+    ("annotation", "default"), [(float, 1), (int, 2.0), (int, "3"), (float, "0.5"), (bool, 1)]
+)
+def test_defaults_cog_converts_are_accepted(annotation: Any, default: Any) -> None:
+    assert signature_of(_predictor(annotation, Input(default=default))).inputs[0].has_default
+
+
+def test_a_default_outside_its_choices_only_warns() -> None:
+    """Cog does not check a default against ``choices``, and serves it."""
+    sig = signature_of(_predictor(str, Input(default="c", choices=["a", "b"])))
+    assert sig.inputs[0].default == "c"
     assert any("violates its constraints" in warning for warning in sig.warnings)
 
 

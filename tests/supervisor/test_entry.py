@@ -19,6 +19,11 @@ from cogrt.supervisor.entry import supervision_wanted
         ([], {"COGRT_SUPERVISE": "false"}, False),
         (["predict", "-i", "x=1"], {}, False),
         (["schema"], {}, False),
+        (["train", "-i", "x=1"], {}, False),
+        (["worker"], {}, False),
+        (["--help"], {}, False),
+        (["serve", "--help"], {}, False),
+        (["p.py:P", "--version"], {}, False),
     ],
 )
 def test_when_to_supervise(argv: list[str], environ: dict[str, str], wanted: bool) -> None:

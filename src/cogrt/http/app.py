@@ -1,12 +1,14 @@
 """Cog's HTTP API (spec §11) over one in-process ``Runtime``.
 
 Endpoints are module-level functions that read ``request.app.state``, so the
-app holds no closures and can be mounted inside a larger Starlette app (pass
-``lifespan=lambda _: cogrt_app.router.lifespan_context(cogrt_app)`` to the
-outer app: Starlette does not run a mounted app's lifespan, and calls its own
-with the outer app). The runtime is entered in the
-lifespan, so setup starts when the server starts and the process answers
-``/health-check`` while the model loads.
+app holds no closures and can be mounted inside a larger Starlette or FastAPI
+app: ``Starlette(routes=[Mount("/cog", cog_app)], lifespan=cog_app.lifespan)``.
+Starlette never runs a mounted app's lifespan, so the outer app must; a
+mounted app whose lifespan never ran answers every request with a 500 naming
+that fix (and logs it) rather than hanging in ``STARTING`` forever. The
+runtime is entered in the lifespan, so setup starts when the server starts
+and the process answers ``/health-check`` while the model loads. ``GET /``
+gives its URLs under the mount prefix (the ASGI ``root_path``).
 
 Creating predictions (admission, delivery, refusals) lives in ``submission``;
 this module is the routing table and the endpoints that need no admission.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -53,6 +56,7 @@ DEFAULT_GRACE_PERIOD = 25.0
 """Seconds in-flight predictions get at shutdown: inside Kubernetes' default 30 s."""
 
 _encode = msgspec.json.Encoder().encode
+_log = logging.getLogger("cogrt.http")
 _NO_STACK = object()
 """``CogApp._direct_for`` until a stack is built, and when every request must go through it."""
 
@@ -128,6 +132,15 @@ class CogApp(Starlette):
     _direct_for: object = _NO_STACK
     """The built stack the direct path is allowed with (compared by identity per request)."""
 
+    def lifespan(self, outer: object) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This app's lifespan, for the app it is mounted in: ``lifespan=cog_app.lifespan``.
+
+        An outer app with a lifespan of its own enters this one inside it (e.g.
+        ``async with cog_app.lifespan(app): yield``).
+        """
+        del outer  # Starlette calls a lifespan with its own app; this one is ``self``
+        return self.router.lifespan_context(self)
+
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         self._direct_for = stack if self._stack_is_transparent() else _NO_STACK
@@ -145,6 +158,9 @@ class CogApp(Starlette):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.state.runtime.entered:
+            await _not_started(self, scope, receive, send)
+            return
         if (
             self._direct_for is self.middleware_stack
             and scope["type"] == "http"
@@ -209,20 +225,22 @@ async def _tune_gc_after_setup(runtime: Runtime) -> None:
 
 
 async def root(request: Request) -> Response:
+    """The URLs of the API, under the mount prefix when mounted in a larger app."""
+    prefix = str(request.scope.get("root_path", "")).rstrip("/")
     body = {
         "cog_version": cog_api_version,
-        "docs_url": "/docs",
-        "openapi_url": "/openapi.json",
-        "shutdown_url": "/shutdown",
-        "healthcheck_url": "/health-check",
-        "predictions_url": "/predictions",
-        "predictions_idempotent_url": "/predictions/{prediction_id}",
-        "predictions_cancel_url": "/predictions/{prediction_id}/cancel",
+        "docs_url": f"{prefix}/docs",
+        "openapi_url": f"{prefix}/openapi.json",
+        "shutdown_url": f"{prefix}/shutdown",
+        "healthcheck_url": f"{prefix}/health-check",
+        "predictions_url": f"{prefix}/predictions",
+        "predictions_idempotent_url": f"{prefix}/predictions/{{prediction_id}}",
+        "predictions_cancel_url": f"{prefix}/predictions/{{prediction_id}}/cancel",
     }
     if runtime_of(request).supports_training:
-        body["trainings_url"] = "/trainings"
-        body["trainings_idempotent_url"] = "/trainings/{training_id}"
-        body["trainings_cancel_url"] = "/trainings/{training_id}/cancel"
+        body["trainings_url"] = f"{prefix}/trainings"
+        body["trainings_idempotent_url"] = f"{prefix}/trainings/{{training_id}}"
+        body["trainings_cancel_url"] = f"{prefix}/trainings/{{training_id}}/cancel"
     return json_response(200, body)
 
 
@@ -274,6 +292,21 @@ _DIRECT: dict[tuple[str, str], Callable[[Request], Awaitable[Response]]] = {
 }
 """Routes ``CogApp`` serves without Starlette's stack; also in the routing table."""
 _INTERNAL_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
+
+
+_NOT_STARTED = (
+    "cogrt's app was mounted without its lifespan, so the model never set up: pass"
+    " lifespan=cog_app.lifespan to the outer Starlette or FastAPI app"
+)
+
+
+async def _not_started(app: CogApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """A request reached an app whose lifespan never ran: say how to fix it, loudly."""
+    if not getattr(app.state, "not_started_logged", False):
+        app.state.not_started_logged = True
+        _log.error("%s", _NOT_STARTED)
+    response = Response(_encode({"detail": _NOT_STARTED}), 500, media_type="application/json")
+    await response(scope, receive, send)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

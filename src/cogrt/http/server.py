@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.http.access_log import AccessLog
 from cogrt.http.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
+from cogrt.http.default_logging import default_logging
 from cogrt.http.stop_rule import StopRule
 
 __all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
@@ -84,7 +85,10 @@ def serve(
     Returned ``Path`` outputs in the temp dir are deleted once sent, as Cog's
     documents promise; ``keep_output_files=True`` keeps them (default:
     ``COGRT_KEEP_OUTPUT_FILES``). A ``Runtime`` passed in takes its own options.
+    With no logging set up in the process, cogrt's info lines go to stderr
+    (:mod:`cogrt.http.default_logging`).
     """
+    default_logging()
     if upload_url is not None:
         runtime_kwargs["upload_url"] = upload_url
     if keep_output_files is not None:

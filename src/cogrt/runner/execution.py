@@ -5,7 +5,8 @@ is converted to JSON data on that same thread (reading output files there
 keeps the loop free). Async user code runs as the prediction's own task;
 cancel is ``task.cancel()``.
 
-File outputs become data URIs, or with an upload URL are uploaded from the
+File outputs become data URIs, or local paths for an in-process client
+(:mod:`cogrt.transfer.local_files`), or with an upload URL are uploaded from the
 loop (:mod:`cogrt.transfer.uploads`); either way every file of a chunk is stored
 before the chunk is published, and ``run`` returns, letting the runtime
 publish the terminal state, only once all of them are. Inputs downloaded to
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import os
 import shutil
 import tempfile
@@ -36,6 +38,7 @@ from cogrt.schema.inputs import build_arguments, download_targets
 from cogrt.schema.outputs import to_jsonable
 from cogrt.sdk.scope import set_current_scope
 from cogrt.transfer.files import connect_file_inputs, download_inputs, file_to_data_uri
+from cogrt.transfer.local_files import LocalFileStore
 from cogrt.transfer.returned import ReturnedFiles
 from cogrt.transfer.uploads import (
     FileCollector,
@@ -88,8 +91,10 @@ class Execution:
         user_agent: str | None = None,
         upload_url: str | None = None,
         keep_output_files: bool = False,
+        local_dir: Path | None = None,
     ) -> None:
         self.target = target
+        self._local_dir = local_dir
         self._worker = worker
         self._client = client
         self._sink = sink
@@ -121,10 +126,10 @@ class Execution:
             prediction.mark_started()
             if self.target.is_async:
                 await self._run_async(prediction, kwargs, returned)
-            elif self._upload_url is None:
+            elif self._upload_url is None and self._local_dir is None:
                 await self._run_sync(prediction, kwargs, returned)
             else:
-                store = self._uploader(prediction)
+                store = self._store(prediction)
                 await self._run_sync_uploading(prediction, kwargs, store, returned)
         except (CancelationException, asyncio.CancelledError):
             prediction.finish("canceled")
@@ -149,7 +154,11 @@ class Execution:
         return Uploader(self._client(), self._upload_url, prediction_id=prediction.id)
 
     def _store(self, prediction: Prediction) -> FileStore:
-        return store_as_data_uri if self._upload_url is None else self._uploader(prediction)
+        if self._upload_url is not None:
+            return self._uploader(prediction)
+        if self._local_dir is not None:
+            return LocalFileStore(self._local_dir, prediction.id)
+        return store_as_data_uri
 
     async def _run_async(
         self, prediction: Prediction, kwargs: dict[str, Any], returned: ReturnedFiles | None
@@ -269,7 +278,8 @@ def _call_sync(
     with capturing(sink, prediction.log_buffer):
         result = target.loaded.entry(**kwargs)
         if inspect.isgenerator(result) or (
-            isinstance(result, Iterator) and not isinstance(result, (list, tuple, str))
+            # A file object is an iterator of its lines, but as an output it is one file.
+            isinstance(result, Iterator) and not isinstance(result, (list, tuple, str, io.IOBase))
         ):
             for item in result:
                 emit(to_jsonable(item, hook))

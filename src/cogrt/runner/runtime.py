@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Runtime"]
 
+_log = logging.getLogger("cogrt.runner.runtime")
+
 
 class Runtime:
     """Loads one predictor, runs its setup, and admits predictions into slots."""
@@ -69,7 +74,10 @@ class Runtime:
         workdir: str | os.PathLike[str] | None = None,
         journal: Journal | None = None,
         keep_output_files: bool | None = None,
+        local_file_outputs: bool = False,
     ) -> None:
+        """``local_file_outputs``: file outputs as local paths, not data URIs, for in-process
+        clients (``predict``, tests); see :mod:`cogrt.transfer.local_files`."""
         self.settings = settings or Settings.from_environ()
         self._journal = journal
         self.upload_url = upload_url
@@ -78,6 +86,8 @@ class Runtime:
         )
         """Leave returned temp files in place (default: ``COGRT_KEEP_OUTPUT_FILES``)."""
         self._workdir = Path(workdir) if workdir is not None else Path.cwd()
+        self._local_file_outputs = local_file_outputs
+        self._local_dir: Path | None = None
         self._worker = WorkerThread()
         self._sink = logs.Sink()
         self._loader = TargetLoader(
@@ -90,7 +100,7 @@ class Runtime:
             sink=self._sink,
             workdir=self._workdir,
         )
-        self._setup = SetupPhase(self._sink)
+        self._setup = SetupPhase(self._sink, self._workdir)
         self._setup_task: asyncio.Task[None] | None = None
         self._entered = asyncio.Event()
         self._warm_up: asyncio.Task[None] | None = None
@@ -112,6 +122,8 @@ class Runtime:
             self.settings, user_agent=f"cogrt/{__version__}", journal=self._journal
         )
         self._webhooks.resume_journal()  # beside setup: a crashed predecessor's webhooks
+        if self._local_file_outputs:
+            self._local_dir = Path(tempfile.mkdtemp(prefix="cogrt-outputs-"))
         logs.install(self._sink)
         self._setup.started_at = utc_now()
         self._setup_task = asyncio.get_running_loop().create_task(self._run_setup())
@@ -133,9 +145,14 @@ class Runtime:
                 await self._client.aclose()
             await asyncio.to_thread(self._worker.stop, 10.0)
             logs.uninstall(self._sink)
+            if self._local_dir is not None:
+                await asyncio.to_thread(shutil.rmtree, self._local_dir, ignore_errors=True)
 
     async def drain(self, timeout: float) -> None:
         """Let in-flight predictions finish within ``timeout``, then cancel the rest."""
+        if self._inflight:
+            count = len(self._inflight)
+            _log.info("draining: %d prediction(s) in flight, canceled after %g s", count, timeout)
         if timeout > 0:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._all_done(), timeout)
@@ -197,6 +214,7 @@ class Runtime:
                 user_agent=user_agent,
                 upload_url=self.upload_url,
                 keep_output_files=self.keep_output_files,
+                local_dir=self._local_dir,
             )
 
         self._predict = execution(loader.predict_target)
@@ -209,6 +227,11 @@ class Runtime:
             self._healthcheck = UserHealthcheck(primary.loaded.healthcheck)
 
     # -- health -------------------------------------------------------------------
+
+    @property
+    def entered(self) -> bool:
+        """``async with runtime`` has begun: setup is under way or done."""
+        return self._entered.is_set()
 
     @property
     def status(self) -> str:

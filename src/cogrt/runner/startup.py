@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from cogrt.clock import utc_now
+from cogrt.config import requirements_hint
 from cogrt.runner import logs
 from cogrt.runner.tracebacks import error_report, format_user_exception
 
@@ -27,7 +30,8 @@ SetupStatus = Literal["starting", "succeeded", "failed"]
 class SetupPhase:
     """Runs the model's loading once and keeps the record of how it went."""
 
-    def __init__(self, sink: logs.Sink) -> None:
+    def __init__(self, sink: logs.Sink, workdir: str | os.PathLike[str] = ".") -> None:
+        self._workdir = workdir
         self.status: SetupStatus = "starting"
         self.started_at: str | None = None
         self.completed_at: str | None = None
@@ -50,6 +54,8 @@ class SetupPhase:
         buffer = logs.LineBuffer(lambda _source, text: self._logs.append(text))
         self._sink.setup = buffer  # threads setup() starts
         token = logs.routing.context.set(buffer)  # setup(), on the worker thread or this task
+        _log.info("setup started")
+        began = time.perf_counter()
         try:
             failure = await self._set_up(load, timeout)
         except asyncio.CancelledError:
@@ -61,6 +67,7 @@ class SetupPhase:
             logs.routing.context.reset(token)
             self._sink.setup = None
         if failure is None:
+            _log.info("setup completed in %.2f s", time.perf_counter() - began)
             self.status = "succeeded"
         else:
             log_line, setup_log = failure
@@ -82,7 +89,25 @@ class SetupPhase:
         if error is None:
             return None
         trace = format_user_exception(error)
-        return error_report("Setup failed", error, trace), trace
+        report = error_report("Setup failed", error, trace)
+        if _missing_module(error):
+            hint = requirements_hint(self._workdir)
+            first, _, rest = report.partition("\n")
+            report = f"{first}: {hint}\n{rest}"
+            trace = f"{trace.rstrip()}\n{hint}\n"
+        return report, trace
+
+
+def _missing_module(error: BaseException) -> bool:
+    """A ``ModuleNotFoundError`` anywhere in the chain (loading wraps import errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ModuleNotFoundError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 async def _outcome(load: Callable[[], Awaitable[None]]) -> BaseException | None:

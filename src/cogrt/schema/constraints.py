@@ -1,8 +1,11 @@
 """Cog's rules for ``Input()`` constraints, checked once when a predictor loads.
 
 A constraint that does not fit its input's type (``ge`` on a string, too
-few ``choices``) is a definition error, as in Cog; a default that breaks its
-own constraints is only worth a warning, since Cog serves it anyway.
+few ``choices``) is a definition error, as in Cog. So is a default that
+contradicts its own input: a value of another type (``x: int = Input(default="a")``)
+or outside its ``ge``/``le``/``min_length``/``max_length``/``regex``, which
+Cog (its current SDK) refuses at start-up too, with the same messages. A
+default missing from its ``choices`` is only worth a warning: Cog serves it.
 """
 
 from __future__ import annotations
@@ -68,24 +71,56 @@ def check_constraints(f: InputField, *, legacy_float_options: bool, warnings: li
             raise PredictorDefinitionError(
                 f"choices for {f.name} must all be {kind}, got {wrong[0]!r}"
             )
-    if f.has_default and f.default is not None and not _default_fits(f):
-        warnings.append(f"default of input {f.name!r} ({f.default!r}) violates its constraints")
+    if f.has_default and f.default is not None:
+        _check_default(f, kind, where)
+        if f.choices is not None and f.default not in f.choices:
+            warnings.append(f"default of input {f.name!r} ({f.default!r}) violates its constraints")
 
 
-def _default_fits(f: InputField) -> bool:
-    value = f.default
-    if f.choices is not None and value not in f.choices:
+_TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _check_default(f: InputField, kind: str, where: str) -> None:
+    """A default must be of its input's type and within its bounds (Cog's messages)."""
+    scalar = kind[5:-1] if kind.startswith("list[") else kind
+    values = f.default if kind.startswith("list[") and isinstance(f.default, list) else [f.default]
+    wanted = _TYPES.get(scalar)
+    if wanted is None:  # files, secrets, unions, Any: nothing Cog checks here
+        return
+    for value in values:
+        if not _is_a(value, wanted):
+            raise PredictorDefinitionError(
+                f"invalid default for {where}: {value!r} is not of type {wanted.__name__}"
+            )
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if f.ge is not None and value < f.ge:
+                raise PredictorDefinitionError(
+                    f"invalid default for {where}: must be at minimum {f.ge}"
+                )
+            if f.le is not None and value > f.le:
+                raise PredictorDefinitionError(
+                    f"invalid default for {where}: must be at maximum {f.le}"
+                )
+        if isinstance(value, str):
+            if f.min_length is not None and len(value) < f.min_length:
+                raise PredictorDefinitionError(
+                    f"default conflicts with min_length={f.min_length} for input: {where}"
+                )
+            if f.max_length is not None and len(value) > f.max_length:
+                raise PredictorDefinitionError(
+                    f"default conflicts with max_length={f.max_length} for input: {where}"
+                )
+            if f.regex is not None and re.search(f.regex, value) is None:  # as requests are
+                raise PredictorDefinitionError(f"default not a regex match for input: {where}")
+
+
+def _is_a(value: object, wanted: type) -> bool:
+    """Whether Cog accepts ``value`` as a default of type ``wanted``: converting it must
+    not change it (``1`` is a float, ``1.5`` is no int), and numeric text counts as a number."""
+    try:
+        converted = wanted(value)
+    except (TypeError, ValueError):
         return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if f.ge is not None and value < f.ge:
-            return False
-        if f.le is not None and value > f.le:
-            return False
-    if isinstance(value, str):
-        if f.min_length is not None and len(value) < f.min_length:
-            return False
-        if f.max_length is not None and len(value) > f.max_length:
-            return False
-        if f.regex is not None and re.search(f.regex, value) is None:
-            return False
-    return True
+    if converted == value:
+        return True
+    return isinstance(value, str) and wanted in (int, float)

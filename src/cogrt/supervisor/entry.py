@@ -139,18 +139,25 @@ def start(argv: Sequence[str]) -> int | None:
 
 
 def supervision_wanted(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
-    """Serving, on a platform with ``fork``, and neither ``--no-supervise`` nor
-    ``COGRT_SUPERVISE=0``. ``--no-supervise`` may be abbreviated as argparse allows:
-    no other serve option starts with ``--n``."""
+    """Serving (no command word but ``serve`` first, no ``--help``), on a platform with
+    ``fork``, and neither ``--no-supervise`` nor ``COGRT_SUPERVISE=0``.
+
+    A first argument that is a bare word is a command, as :func:`cogrt.cli.main`
+    reads it (a ``REF`` has a ``.`` or ``:``), so a new command needs no change here.
+    ``--no-supervise`` may be abbreviated as argparse allows: no other serve
+    option starts with ``--n``."""
     import os  # loaded already: ``os`` is only kept out of the exec'd supervisor
 
     if not hasattr(os, "fork") or environ.get("COGRT_SUPERVISE", "").strip().lower() in _OFF:
         return False
-    if argv and argv[0] in ("schema", "predict"):
-        return False
+    first = argv[0] if argv else ""
+    if first != "serve" and first[:1].isalpha() and first.replace("-", "_").isidentifier():
+        return False  # another command (cogrt.cli.COMMANDS): only serving is supervised
     for arg in argv:
         if arg == "--":
             break
+        if arg in ("-h", "--help", "-v", "--version"):
+            return False
         if arg.startswith("--n") and "--no-supervise".startswith(arg):
             return False
     return True

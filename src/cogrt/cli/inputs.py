@@ -1,0 +1,53 @@
+"""``-i name=value`` as ``cog predict`` reads it: typed by the model's input schema.
+
+A value for a string input is taken as written; for any other type it is
+parsed as JSON (``-i steps=30``, ``-i tags='["a","b"]'``), falling back to the
+text, which validation then refuses with a clear message. ``@path`` names a
+local file: the command runs for the machine's own user (an HTTP caller must
+send a URL). A name given more than once, or once for an array input,
+becomes a list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from cogrt.errors import ConfigError
+
+__all__ = ["parse_inputs"]
+
+
+def parse_inputs(pairs: Sequence[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The request's ``input`` object from ``-i`` arguments and the ``Input`` schema's
+    ``properties``."""
+    inputs: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"-i {pair!r}: expected NAME=VALUE (or NAME=@FILE)")
+        schema = properties.get(name, {})
+        kind = schema.get("type", "string")
+        value: Any = text
+        if text.startswith("@"):
+            value = text[1:]
+        elif kind != "string" and (not _is_string_array(schema) or text.startswith("[")):
+            with contextlib.suppress(msgspec.DecodeError):
+                value = msgspec.json.decode(text)
+        if name in inputs:
+            previous = inputs[name]
+            inputs[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        elif kind == "array" and not isinstance(value, list):
+            inputs[name] = [value]
+        else:
+            inputs[name] = value
+    return inputs
+
+
+def _is_string_array(schema: dict[str, Any]) -> bool:
+    """``list[str]`` / ``list[Path]``: ``-i x=a`` is the item ``"a"``, unless it is JSON."""
+    items = schema.get("items", {})
+    return schema.get("type") == "array" and items.get("type") == "string"
