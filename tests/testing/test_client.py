@@ -29,8 +29,9 @@ async def test_file_inputs_are_local_paths_and_file_outputs_come_back_as_paths(
     source.write_bytes(b"\x89PNG not really")
     async with AsyncClient(MODELS.ref("models", "Image")) as client:
         output = await client.predict(source=source)
-    assert isinstance(output, Path)
-    assert output.read_bytes() == b"\x89PNG not really"
+        assert isinstance(output, Path)
+        assert output.read_bytes() == b"\x89PNG not really"
+    assert not output.exists()  # a copy in the client's output folder, gone with the client
 
 
 async def test_a_file_object_output_lives_as_long_as_the_client() -> None:
