@@ -93,6 +93,10 @@ def resolve_project(ref: str | None, mode: Mode = "predict") -> Project:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["bench"]:  # its own options and errors: src/cogrt/bench/command.py
+        from cogrt.bench.command import main as bench_main
+
+        return bench_main(args[1:])
     command = args.pop(0) if args and args[0] in ("serve", "schema", "predict") else "serve"
     parser = _parser(command)
     try:
@@ -238,6 +242,7 @@ async def _predict(project: Project, pairs: list[str]) -> int:
     machine's own user, unlike an HTTP client, which must send URLs.
     """
     from cogrt.runner.runtime import Runtime
+    from cogrt.schema.pairs import parse_input_pairs
 
     async with Runtime(project.predictor, **project.runtime_kwargs()) as runtime:
         status = await runtime.wait_setup()
@@ -246,7 +251,7 @@ async def _predict(project: Project, pairs: list[str]) -> int:
             print(f"cogrt: setup failed:\n{setup.get('logs', '')}", file=sys.__stderr__)
             return 1
         training = project.mode == "train"
-        body = msgspec.json.encode({"input": _inputs(pairs, runtime.openapi_json)})
+        body = msgspec.json.encode({"input": parse_input_pairs(pairs, runtime.openapi_json)})
         try:
             request = runtime.decode_request(body, training=training, local_paths=True)
             prediction = runtime.start(request, training=training)
@@ -256,27 +261,6 @@ async def _predict(project: Project, pairs: list[str]) -> int:
         await prediction.wait()
     sys.stdout.buffer.write(prediction.to_json() + b"\n")
     return 0 if prediction.status == "succeeded" else 1
-
-
-def _inputs(pairs: list[str], openapi: bytes | None) -> dict[str, Any]:
-    """``-i name=value``: non-string inputs parse as JSON, ``@file`` is a path, repeats a list."""
-    schemas = msgspec.json.decode(openapi or b"{}").get("components", {}).get("schemas", {})
-    properties = schemas.get("Input", {}).get("properties", {})
-    inputs: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"-i {pair!r}: expected NAME=VALUE")
-        value: Any = text[1:] if text.startswith("@") else text
-        if properties.get(name, {}).get("type", "string") != "string" and not text.startswith("@"):
-            with contextlib.suppress(msgspec.DecodeError):
-                value = msgspec.json.decode(text)
-        if name in inputs:
-            previous = inputs[name]
-            inputs[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            inputs[name] = value
-    return inputs
 
 
 def configure_logging() -> None:

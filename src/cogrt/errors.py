@@ -18,7 +18,8 @@
     │   │   └── DuplicatePredictionError  a prediction with that id is in flight
     │   ├── PredictionNotFoundError no in-flight prediction has that id (404)
     │   ├── OutputEncodingError     an output value cannot become JSON
-    │   └── OutputUploadError       a file output could not be PUT to the upload URL
+    │   ├── OutputUploadError       a file output could not be PUT to the upload URL
+    │   └── BenchError              internal: `python -m cogrt bench` cannot start its load
     └── FutureWarning
         └── ExperimentalFeatureWarning  a deprecated ``cog`` name, never raised
 
@@ -208,6 +209,15 @@ class OutputUploadError(CogrtError):
         self.filename = filename
         self.reason = reason
         super().__init__(f"Got error trying to upload output files: '{filename}': {reason}")
+
+
+class BenchError(CogrtError):
+    """``python -m cogrt bench`` cannot send its load: a bad option, an unknown input
+    name, an input the model rejects, an unreachable URL, a model whose setup failed.
+
+    Raised before any load is sent; the CLI prints the message and exits 1.
+    Internal (not exported from ``cogrt``): only the command raises it.
+    """
 
 
 def _loc(loc: list[Any]) -> str:
