@@ -31,12 +31,26 @@ class HttpClientError(ConnectionError):
 @dataclass(frozen=True)
 class Response:
     status: int
-    headers: dict[bytes, bytes]
-    """Lower-cased names; a repeated header keeps its last value."""
+    head: bytes
+    """The status line and headers as received (``header()`` reads one)."""
     body: bytes
+
+    def header(self, name: str) -> bytes | None:
+        """A header's value (lower-cased), or None."""
+        return _header(self.head.lower(), name.lower().encode("latin-1"))
 
 
 BodyCallback = Callable[[bytes], None]
+
+
+def _header(lower_head: bytes, name: bytes) -> bytes | None:
+    """The value of header ``name`` in a lower-cased head (the first one), or None."""
+    at = lower_head.find(b"\r\n" + name + b":")
+    if at < 0:
+        return None
+    start = at + len(name) + 3
+    end = lower_head.find(b"\r\n", start)
+    return lower_head[start : end if end >= 0 else len(lower_head)].strip()
 
 
 def build_request(
@@ -61,7 +75,7 @@ class Connection(asyncio.Protocol):
         self._on_body: BodyCallback | None = None
         self._buffer = bytearray()
         self._status = 0
-        self._headers: dict[bytes, bytes] = {}
+        self._head = b""
         self._body: list[bytes] = []
         self._mode = ""  # "" = reading the head; "length", "chunked", "close"
         self._remaining = 0
@@ -83,6 +97,12 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._waiter is None:
             return  # nothing asked: bytes after a complete response are ignored
+        if self._mode == "length" and not self._buffer and len(data) <= self._remaining:
+            self._remaining -= len(data)  # the body of a response whose head came alone
+            self._deliver(data)
+            if self._remaining == 0:
+                self._finish()
+            return
         self._buffer += data
         try:
             self._parse()
@@ -153,27 +173,26 @@ class Connection(asyncio.Protocol):
             self._buffer.clear()
 
     def _read_head(self, head: bytes) -> None:
-        lines = head.split(b"\r\n")
-        status_line = lines[0]
-        if not status_line.startswith(b"HTTP/1.") or len(status_line) < 12:
-            raise HttpClientError(f"not an HTTP/1.x response: {status_line[:80]!r}")
+        """Status, framing and keep-alive from the head; other headers are kept raw.
+
+        Searching the lower-cased head costs a fraction of splitting every line
+        into a dict, and a load generator reads heads all day.
+        """
+        if head[:7] != b"HTTP/1." or len(head) < 12:
+            raise HttpClientError(f"not an HTTP/1.x response: {head[:80]!r}")
         try:
-            self._status = int(status_line[9:12])
+            self._status = int(head[9:12])
         except ValueError:
-            raise HttpClientError(f"bad status line: {status_line[:80]!r}") from None
-        headers: dict[bytes, bytes] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip()
-        self._headers = headers
-        self._keep_alive = headers.get(b"connection", b"").lower() != b"close" and (
-            status_line.startswith(b"HTTP/1.1")
-        )
-        if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+            raise HttpClientError(f"bad status line: {head[:80]!r}") from None
+        self._head = head
+        lower = head.lower()
+        self._keep_alive = head[7:8] == b"1" and _header(lower, b"connection") != b"close"
+        length = _header(lower, b"content-length")
+        if b"chunked" in (_header(lower, b"transfer-encoding") or b""):
             self._mode, self._remaining = "chunked", -1
-        elif b"content-length" in headers:
+        elif length is not None:
             try:
-                self._mode, self._remaining = "length", int(headers[b"content-length"])
+                self._mode, self._remaining = "length", int(length)
             except ValueError:
                 raise HttpClientError("bad Content-Length") from None
         elif self._status in (204, 304) or 100 <= self._status < 200:
@@ -225,7 +244,7 @@ class Connection(asyncio.Protocol):
         waiter, self._waiter = self._waiter, None
         self._on_body = None
         if waiter is not None and not waiter.done():
-            waiter.set_result(Response(self._status, self._headers, b"".join(self._body)))
+            waiter.set_result(Response(self._status, self._head, b"".join(self._body)))
         self._body = []
         if not self._keep_alive:
             self.close()

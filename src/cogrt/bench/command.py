@@ -101,7 +101,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     err, out = sys.stderr, sys.stdout  # before an in-process runtime captures them
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         plan = build_plan(
             concurrency=ns.concurrency,
@@ -128,6 +128,8 @@ def run(ns: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("cogrt bench: interrupted", file=err)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_loop(coroutine: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:

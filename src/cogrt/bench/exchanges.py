@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import os
 import time
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import msgspec
@@ -71,6 +72,20 @@ def _prediction_outcome(body: bytes) -> tuple[str, str | None]:
     return outcome, detail
 
 
+async def _answer(
+    future: asyncio.Future[Response], timer: asyncio.TimerHandle, tally: Tally, timeout: float
+) -> Response | None:
+    try:
+        return await future
+    except TimeoutError:
+        tally.add("timeout", 0, f"no answer within {timeout:g} s")
+    except HttpClientError as exc:
+        tally.add("error", 0, str(exc))
+    finally:
+        timer.cancel()
+    return None
+
+
 class HttpRequester:
     """Predictions against a Cog HTTP API through a ``ConnectionPool``."""
 
@@ -94,52 +109,44 @@ class HttpRequester:
             for body in inputs
         ]
         self._host = host
+        self._n = len(self._requests)
+        self._loop = asyncio.get_running_loop()
         self._ids = itertools.count()
         self._id_prefix = f"bench-{os.getpid()}-{time.time_ns() // 1_000_000}-"
 
     async def send(self, index: int, start: float, tally: Tally) -> None:
+        connection = self.pool.idle()
+        if connection is None:
+            try:
+                connection = await self.pool.acquire()
+            except OSError as exc:
+                tally.add("error", 0, f"cannot connect: {exc}")
+                return
         try:
-            connection = await self.pool.acquire()
-        except OSError as exc:
-            tally.add("error", 0, f"cannot connect: {exc}")
-            return
-        try:
-            if self.mode == "async":
-                await self._send_async(connection, index, start, tally)
+            if self.mode == "sync":  # the hot path, inlined: no coroutine per layer
+                response = await self._exchange(connection, self._requests[index % self._n], tally)
+                if response is None:
+                    return
+                latency = round((time.perf_counter() - start) * 1e6)
+                if response.status == 200:
+                    outcome, detail = _prediction_outcome(response.body)
+                    tally.add(outcome, latency, detail)
+                else:
+                    tally.add(classify_status(response.status), latency, _detail(response))
             elif self.mode == "sse":
                 await self._send_sse(connection, index, start, tally)
             else:
-                await self._send_sync(connection, index, start, tally)
+                await self._send_async(connection, index, start, tally)
         finally:
             self.pool.release(connection)
 
-    async def _exchange(
+    def _exchange(
         self, connection: Connection, data: bytes, tally: Tally, reader: SseReader | None = None
-    ) -> Response | None:
+    ) -> Awaitable[Response | None]:
         """The response, or None once a timeout or broken connection is recorded."""
-        loop = asyncio.get_running_loop()
         future = connection.request(data, reader)
-        timer = loop.call_later(self.timeout, connection.expire)
-        try:
-            return await future
-        except TimeoutError:
-            tally.add("timeout", 0, f"no answer within {self.timeout:g} s")
-        except HttpClientError as exc:
-            tally.add("error", 0, str(exc))
-        finally:
-            timer.cancel()
-        return None
-
-    async def _send_sync(self, connection: Connection, index: int, start: float, t: Tally) -> None:
-        response = await self._exchange(connection, self._requests[index % len(self._requests)], t)
-        if response is None:
-            return
-        latency = round((time.perf_counter() - start) * 1e6)
-        if response.status == 200:
-            outcome, detail = _prediction_outcome(response.body)
-            t.add(outcome, latency, detail)
-        else:
-            t.add(classify_status(response.status), latency, _detail(response))
+        timer = self._loop.call_later(self.timeout, connection.expire)
+        return _answer(future, timer, tally, self.timeout)
 
     async def _send_sse(self, connection: Connection, index: int, start: float, t: Tally) -> None:
         reader = SseReader()

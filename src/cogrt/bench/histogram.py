@@ -54,15 +54,16 @@ class Histogram:
     def record(self, value: int) -> None:
         if value < 0:
             value = 0
-        index = bucket_of(value)
+        shift = value.bit_length() - SUB_BITS - 1  # bucket_of(), inlined: a hot path
+        index = value if shift <= 0 else (shift << SUB_BITS) + (value >> shift)
         counts = self._counts
         if index >= len(counts):
             counts.extend([0] * (index + 1 - len(counts)))
         counts[index] += 1
-        if self.count == 0 or value < self.min:
-            self.min = value
         if value > self.max:
             self.max = value
+        if value < self.min or not self.count:
+            self.min = value
         self.count += 1
         self.total += value
 

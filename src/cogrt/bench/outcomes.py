@@ -34,6 +34,8 @@ class Tally:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     latency: Histogram = field(default_factory=Histogram)
     """Latency of succeeded predictions, from the intended start to the answer."""
+    answered: Histogram = field(default_factory=Histogram)
+    """Latency of every answer, refusals included (what wrk reports), not timeouts or errors."""
     ttft: Histogram = field(default_factory=Histogram)
     """Time to first output chunk of streamed predictions."""
     stream_rate: Histogram = field(default_factory=Histogram)
@@ -45,6 +47,8 @@ class Tally:
         self.counts[outcome] += 1
         if outcome == "ok":
             self.latency.record(latency_us)
+        if outcome not in ("timeout", "error"):
+            self.answered.record(latency_us)
         elif detail is not None and self.first_error is None:
             self.first_error = detail
 
@@ -63,6 +67,7 @@ class Tally:
         return {
             "counts": dict(self.counts),
             "latency_us": self.latency.to_json(),
+            "answered_latency_us": self.answered.to_json(),
             "ttft_us": self.ttft.to_json(),
             "stream_tokens_per_s": self.stream_rate.to_json(),
             "tokens": self.tokens,

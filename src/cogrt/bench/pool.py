@@ -26,6 +26,15 @@ class ConnectionPool:
         self._open = 0
         self._waiters: deque[asyncio.Future[Connection | None]] = deque()
 
+    def idle(self) -> Connection | None:
+        """An idle connection at once, or None (then ``acquire``): no coroutine on the hot path."""
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.reusable:
+                return connection
+            self._open -= 1
+        return None
+
     async def acquire(self) -> Connection:
         while self._idle:
             connection = self._idle.pop()

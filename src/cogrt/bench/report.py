@@ -43,6 +43,10 @@ class LevelResult:
             "responses_per_s": tally.total / wall,
             "counts": dict(tally.counts),
             "latency_ms": latency,
+            "answered_latency_ms": {
+                f"p{p:g}": tally.answered.percentile(p) / 1000 for p in PERCENTILES
+            }
+            | {"max": tally.answered.max / 1000},
             "first_error": tally.first_error,
         }
         if tally.tokens or tally.ttft.count:

@@ -1,0 +1,136 @@
+"""Is ``python -m cogrt bench`` a load generator that is not the bottleneck? Against wrk.
+
+One ``python -m cogrt --http uvicorn`` server on the ``echo`` model (1 slot),
+then, round after round, ``wrk`` (1 thread, ``post.lua``) and
+``python -m cogrt bench --url ...`` at the same connection counts, each for
+``--duration`` seconds, their order swapped every round (the machine is
+shared: interleaving spreads its noise over both). Compared per round and as
+medians: all answers per second (wrk counts 409s as requests too) and the p50
+and p99 latency of all answers (``answered_latency_ms``: wrk's population).
+
+The issue's bar: bench reaches >= 0.9x wrk's requests/s, with p50 and p99
+within 10 % (or 0.1 ms) of wrk's.
+
+    python benchmarks/bench_vs_wrk.py --rounds 5 --duration 5 --out .bench/vs_wrk.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import loadgen
+from servers import Interpreters, running_server
+
+MODEL = Path(__file__).resolve().parent / "models" / "echo"
+BODY = '{"input":{"text":"hi"}}'
+
+
+def run_bench(url: str, connections: int, duration: float, python: str) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [python, "-m", "cogrt", "bench", "--url", url, "-i", "text=hi", "-q"]
+        command += ["-c", str(connections), "--duration", f"{duration}s", "--json", out.name]
+        subprocess.run(command, check=True, timeout=duration + 60, stdout=subprocess.DEVNULL)
+        level = json.loads(Path(out.name).read_text())["levels"][0]
+    latency = level["answered_latency_ms"]
+    return {"rps": level["responses_per_s"], "p50_ms": latency["p50"], "p99_ms": latency["p99"]}
+
+
+def run_wrk(url: str, connections: int, duration: float) -> dict[str, float]:
+    result, _ = loadgen.run_wrk(f"{url}/predictions", BODY, connections, duration, threads=1)
+    return {
+        "rps": result.rps_total,
+        "p50_ms": result.latency_p50_ms,
+        "p99_ms": result.latency_p99_ms,
+    }
+
+
+def within(ours: float, theirs: float) -> bool:
+    return abs(ours - theirs) <= max(0.1 * theirs, 0.1)
+
+
+def summarise(samples: list[dict[str, Any]], connections: int) -> dict[str, Any]:
+    rows = [s for s in samples if s["connections"] == connections]
+    median = {
+        tool: {k: statistics.median(r[tool][k] for r in rows) for k in ("rps", "p50_ms", "p99_ms")}
+        for tool in ("wrk", "bench")
+    }
+    ratios = [r["bench"]["rps"] / r["wrk"]["rps"] for r in rows]
+    w, b = median["wrk"], median["bench"]
+    return {
+        "connections": connections,
+        "rounds": len(rows),
+        "median": median,
+        "rps_ratio_median": statistics.median(ratios),
+        "rps_ratio_range": [min(ratios), max(ratios)],
+        "meets_rps": statistics.median(ratios) >= 0.9,
+        "meets_p50": within(b["p50_ms"], w["p50_ms"]),
+        "meets_p99": within(b["p99_ms"], w["p99_ms"]),
+    }
+
+
+def markdown(summaries: list[dict[str, Any]]) -> str:
+    lines = [
+        "| connections | tool | answers/s | p50 ms | p99 ms | bench/wrk answers/s (range) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in summaries:
+        for tool in ("wrk", "bench"):
+            m = s["median"][tool]
+            ratio = ""
+            if tool == "bench":
+                low, high = s["rps_ratio_range"]
+                ratio = f"{s['rps_ratio_median']:.2f} ({low:.2f}-{high:.2f})"
+            lines.append(
+                f"| {s['connections']} | {tool} | {m['rps']:.0f} | {m['p50_ms']:.2f} |"
+                f" {m['p99_ms']:.2f} | {ratio} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--connections", default="1,64")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with cogrt")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    counts = [int(c) for c in args.connections.split(",")]
+    python = Path(args.python)
+    interpreters = Interpreters(cog=python, cogrt=python, ceiling=python)
+    samples: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        running_server("cogrt-uvicorn", MODEL, 1, interpreters, Path(logs)) as server,
+    ):
+        run_wrk(server.base_url, 1, 1)  # warm-up, not recorded
+        for round_no in range(args.rounds):
+            for connections in counts:
+                order = ("wrk", "bench") if round_no % 2 == 0 else ("bench", "wrk")
+                sample: dict[str, Any] = {"round": round_no, "connections": connections}
+                for tool in order:
+                    if tool == "wrk":
+                        sample["wrk"] = run_wrk(server.base_url, connections, args.duration)
+                    else:
+                        sample["bench"] = run_bench(
+                            server.base_url, connections, args.duration, str(python)
+                        )
+                samples.append(sample)
+                print(json.dumps(sample), file=sys.stderr, flush=True)
+    summaries = [summarise(samples, c) for c in counts]
+    print(markdown(summaries))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"samples": samples, "summaries": summaries}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
