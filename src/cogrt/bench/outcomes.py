@@ -49,7 +49,7 @@ class Tally:
             self.latency.record(latency_us)
         if outcome not in ("timeout", "error"):
             self.answered.record(latency_us)
-        elif detail is not None and self.first_error is None:
+        if outcome != "ok" and detail is not None and self.first_error is None:
             self.first_error = detail
 
     def add_stream(self, ttft_us: int | None, chunks: int, last_minus_first_s: float) -> None:
