@@ -27,6 +27,7 @@ from cogrt.bench.exchanges import HttpRequester, Requester
 from cogrt.bench.html_report import render_html
 from cogrt.bench.inprocess import InProcessRequester, start_runtime
 from cogrt.bench.inputs import load_inputs
+from cogrt.bench.lanes import run_lanes
 from cogrt.bench.outcomes import Tally
 from cogrt.bench.plan import Level, Plan, build_plan
 from cogrt.bench.pool import ConnectionPool
@@ -240,6 +241,12 @@ async def _level(
 async def _drive(requester: Requester, plan: Plan, level: Level, budget: Budget, t: Tally) -> None:
     if level.rate is not None:
         await run_open(requester, level.rate, budget, t, poisson=plan.poisson)
+    elif isinstance(requester, HttpRequester) and requester.mode == "sync":
+        assert level.concurrency is not None  # the hot case: callbacks, no task per request
+        pool = requester.pool
+        await run_lanes(
+            pool.host, pool.port, requester.requests, level.concurrency, budget, t, plan.timeout
+        )
     else:
         assert level.concurrency is not None
         await run_closed(requester, level.concurrency, budget, t)

@@ -28,7 +28,7 @@ from cogrt.bench.pool import ConnectionPool
 from cogrt.bench.sse_reader import SseReader
 from cogrt.bench.webhook_sink import WebhookSink
 
-__all__ = ["HttpRequester", "Requester"]
+__all__ = ["HttpRequester", "Requester", "record_answer"]
 
 _TERMINAL = {"succeeded": "ok", "failed": "failed", "canceled": "canceled"}
 
@@ -72,6 +72,26 @@ def _prediction_outcome(body: bytes) -> tuple[str, str | None]:
     return outcome, detail
 
 
+def record_answer(
+    tally: Tally,
+    response: Response | None,
+    error: BaseException | None,
+    latency_us: int,
+    timeout: float,
+) -> None:
+    """Record a sync prediction's answer (or why there is none) into ``tally``."""
+    if response is None:
+        if isinstance(error, TimeoutError):
+            tally.add("timeout", 0, f"no answer within {timeout:g} s")
+        else:
+            tally.add("error", 0, str(error))
+    elif response.status == 200:
+        outcome, detail = _prediction_outcome(response.body)
+        tally.add(outcome, latency_us, detail)
+    else:
+        tally.add(classify_status(response.status), latency_us, _detail(response))
+
+
 async def _answer(
     future: asyncio.Future[Response], timer: asyncio.TimerHandle, tally: Tally, timeout: float
 ) -> Response | None:
@@ -104,12 +124,12 @@ class HttpRequester:
         self._inputs = inputs
         host = f"{pool.host}:{pool.port}"
         headers = {"Accept": "text/event-stream"} if mode == "sse" else {}
-        self._requests = [
+        self.requests = [
             build_request("POST", "/predictions", host, msgspec.json.encode(body), headers)
             for body in inputs
         ]
         self._host = host
-        self._n = len(self._requests)
+        self._n = len(self.requests)
         self._loop = asyncio.get_running_loop()
         self._ids = itertools.count()
         self._id_prefix = f"bench-{os.getpid()}-{time.time_ns() // 1_000_000}-"
@@ -124,15 +144,10 @@ class HttpRequester:
                 return
         try:
             if self.mode == "sync":  # the hot path, inlined: no coroutine per layer
-                response = await self._exchange(connection, self._requests[index % self._n], tally)
-                if response is None:
-                    return
-                latency = round((time.perf_counter() - start) * 1e6)
-                if response.status == 200:
-                    outcome, detail = _prediction_outcome(response.body)
-                    tally.add(outcome, latency, detail)
-                else:
-                    tally.add(classify_status(response.status), latency, _detail(response))
+                response = await self._exchange(connection, self.requests[index % self._n], tally)
+                if response is not None:
+                    latency = round((time.perf_counter() - start) * 1e6)
+                    record_answer(tally, response, None, latency, self.timeout)
             elif self.mode == "sse":
                 await self._send_sse(connection, index, start, tally)
             else:
@@ -150,7 +165,7 @@ class HttpRequester:
 
     async def _send_sse(self, connection: Connection, index: int, start: float, t: Tally) -> None:
         reader = SseReader()
-        data = self._requests[index % len(self._requests)]
+        data = self.requests[index % len(self.requests)]
         response = await self._exchange(connection, data, t, reader)
         if response is None:
             return
