@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,26 @@ MODEL = Path(__file__).resolve().parent / "models" / "echo"
 BODY = '{"input":{"text":"hi"}}'
 
 
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(
+    tool: str, url: str, connections: int, duration: float, python: str
+) -> dict[str, float]:
+    """One run of ``tool``, with the load generator's own CPU per answer (user + system)."""
+    before = children_cpu_s()
+    if tool == "wrk":
+        figures = run_wrk(url, connections, duration)
+    else:
+        figures = run_bench(url, connections, duration, python)
+    if tool == "wrk":  # bench measures its own, without its start-up
+        cpu = children_cpu_s() - before
+        figures["client_cpu_us"] = cpu * 1e6 / max(1.0, figures["rps"] * duration)
+    return figures
+
+
 def run_bench(url: str, connections: int, duration: float, python: str) -> dict[str, float]:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         command = [python, "-m", "cogrt", "bench", "--url", url, "-i", "text=hi", "-q"]
@@ -39,7 +60,12 @@ def run_bench(url: str, connections: int, duration: float, python: str) -> dict[
         subprocess.run(command, check=True, timeout=duration + 60, stdout=subprocess.DEVNULL)
         level = json.loads(Path(out.name).read_text())["levels"][0]
     latency = level["answered_latency_ms"]
-    return {"rps": level["responses_per_s"], "p50_ms": latency["p50"], "p99_ms": latency["p99"]}
+    return {
+        "rps": level["responses_per_s"],
+        "p50_ms": latency["p50"],
+        "p99_ms": latency["p99"],
+        "client_cpu_us": level["client_cpu_us_per_answer"],
+    }
 
 
 def run_wrk(url: str, connections: int, duration: float) -> dict[str, float]:
@@ -58,7 +84,10 @@ def within(ours: float, theirs: float) -> bool:
 def summarise(samples: list[dict[str, Any]], connections: int) -> dict[str, Any]:
     rows = [s for s in samples if s["connections"] == connections]
     median = {
-        tool: {k: statistics.median(r[tool][k] for r in rows) for k in ("rps", "p50_ms", "p99_ms")}
+        tool: {
+            k: statistics.median(r[tool][k] for r in rows)
+            for k in ("rps", "p50_ms", "p99_ms", "client_cpu_us")
+        }
         for tool in ("wrk", "bench")
     }
     ratios = [r["bench"]["rps"] / r["wrk"]["rps"] for r in rows]
@@ -77,8 +106,9 @@ def summarise(samples: list[dict[str, Any]], connections: int) -> dict[str, Any]
 
 def markdown(summaries: list[dict[str, Any]]) -> str:
     lines = [
-        "| connections | tool | answers/s | p50 ms | p99 ms | bench/wrk answers/s (range) |",
-        "|---|---|---|---|---|---|",
+        "| connections | tool | answers/s | p50 ms | p99 ms | client CPU µs/answer"
+        " | bench/wrk answers/s (range) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in summaries:
         for tool in ("wrk", "bench"):
@@ -89,7 +119,7 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
                 ratio = f"{s['rps_ratio_median']:.2f} ({low:.2f}-{high:.2f})"
             lines.append(
                 f"| {s['connections']} | {tool} | {m['rps']:.0f} | {m['p50_ms']:.2f} |"
-                f" {m['p99_ms']:.2f} | {ratio} |"
+                f" {m['p99_ms']:.2f} | {m['client_cpu_us']:.0f} | {ratio} |"
             )
     return "\n".join(lines)
 
@@ -116,12 +146,9 @@ def main() -> int:
                 order = ("wrk", "bench") if round_no % 2 == 0 else ("bench", "wrk")
                 sample: dict[str, Any] = {"round": round_no, "connections": connections}
                 for tool in order:
-                    if tool == "wrk":
-                        sample["wrk"] = run_wrk(server.base_url, connections, args.duration)
-                    else:
-                        sample["bench"] = run_bench(
-                            server.base_url, connections, args.duration, str(python)
-                        )
+                    sample[tool] = measured(
+                        tool, server.base_url, connections, args.duration, str(python)
+                    )
                 samples.append(sample)
                 print(json.dumps(sample), file=sys.stderr, flush=True)
     summaries = [summarise(samples, c) for c in counts]

@@ -58,6 +58,7 @@ def test_sweep_on_a_spawned_server_writes_table_json_and_html(tmp_path: Path) ->
         assert counts["ok"] + counts["409"] == 12  # one slot: the rest are refusals
         assert level["histograms"]["latency_us"]["count"] == counts["ok"]
         assert level["server_peak_rss_mib"] > 0
+        assert level["client_cpu_us_per_answer"] > 0 and level["client_cores"] > 0
     assert document["levels"][0]["counts"]["ok"] == 12  # one connection never meets a 409
     html = page.read_text()
     assert html.startswith("<!doctype html>") and html.count("<svg") == 2

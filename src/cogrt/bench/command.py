@@ -154,6 +154,14 @@ async def _bench(ns: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -
         for level in plan.levels:
             results.append(await _level(plan, level, factory, watch, err, ns.quiet))
         print(format_table(results), file=out)
+        for result in results:
+            if result.client_cores > 0.9 and not ns.in_process:
+                print(
+                    f"cogrt bench: warning: at {result.level.label} this load generator used"
+                    f" {result.client_cores:.0%} of a core: the figures may show its limit,"
+                    " not the server's",
+                    file=err,
+                )
         meta = {"target": label, "mode": plan.mode, "inputs": len(inputs), "plan": _plan(plan)}
         if watch is not None:
             meta["stats_of"] = "the bench process" if ns.in_process else "the server process"
@@ -231,11 +239,12 @@ async def _level(
     tally = Tally()
     if watch is not None:
         watch.begin()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with Progress(err, level.label, tally, quiet=quiet):
         await _drive(requester, plan, level, Budget(plan.duration, plan.requests), tally)
-    wall = time.perf_counter() - started
-    return LevelResult(level, wall, tally, watch.end() if watch is not None else None)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    process = watch.end() if watch is not None else None
+    return LevelResult(level, wall, tally, process, client_cpu_s=cpu)
 
 
 async def _drive(requester: Requester, plan: Plan, level: Level, budget: Budget, t: Tally) -> None:

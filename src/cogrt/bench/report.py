@@ -26,6 +26,13 @@ class LevelResult:
     wall_s: float
     tally: Tally
     process: ProcessSample | None
+    client_cpu_s: float = 0.0
+    """CPU this process used during the level (the load generator; with ``--in-process``,
+    the model and runtime too)."""
+
+    @property
+    def client_cores(self) -> float:
+        return self.client_cpu_s / self.wall_s if self.wall_s > 0 else 0.0
 
     def figures(self) -> dict[str, Any]:
         tally, wall = self.tally, max(self.wall_s, 1e-9)
@@ -48,6 +55,10 @@ class LevelResult:
             }
             | {"max": tally.answered.max / 1000},
             "first_error": tally.first_error,
+            "client_cpu_us_per_answer": (
+                self.client_cpu_s * 1e6 / tally.total if tally.total else None
+            ),
+            "client_cores": self.client_cores,
         }
         if tally.tokens or tally.ttft.count:
             figures["ttft_ms"] = {
