@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TextIO
@@ -168,7 +169,8 @@ async def _bench(ns: argparse.Namespace, plan: Plan, out: TextIO, err: TextIO) -
         return run_json(meta, results)
 
 
-Factory = Any  # (connections: int) -> Requester
+Factory = Callable[[int], Requester]
+"""A requester for a level with at most this many connections."""
 
 
 async def _open_target(
@@ -182,7 +184,7 @@ async def _open_target(
         def in_process(_connections: int) -> Requester:
             return InProcessRequester(runtime, inputs, plan.mode == "sse", plan.timeout)
 
-        return in_process, "in-process Runtime", ProcessWatch(_own_pid()), inputs
+        return in_process, "in-process Runtime", ProcessWatch(os.getpid()), inputs
     if ns.url:
         if ns.ref:
             raise BenchError("REF names a local model; with --url the server decides")
@@ -216,12 +218,6 @@ async def _open_target(
 
     label = target.url if ns.url else f"python -m cogrt --http {ns.http} ({target.url})"
     return over_http, label, watch if watch is not None and watch.available else None, inputs
-
-
-def _own_pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 async def _level(
