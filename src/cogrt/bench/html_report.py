@@ -42,21 +42,27 @@ def _chart(title: str, unit: str, labels: list[str], series: dict[str, list[floa
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}"'
-        f' viewBox="0 0 {_W} {_H}" role="img" aria-label="{html.escape(title)}">',
-        f'<text x="{_LEFT}" y="16" class="t">{html.escape(title)}</text>',
+        f' viewBox="0 0 {_W} {_H}" role="img" aria-label="{html.escape(title)}"'
+        ' font-family="system-ui, sans-serif" font-size="11">',
+        f'<text x="{_LEFT}" y="16" font-weight="600">{html.escape(title)}</text>',
     ]
     for k in range(5):  # horizontal grid and y ticks
         value = top * k / 4
         parts.append(
             f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}"'
-            ' class="g"/>'
-            f'<text x="{_LEFT - 6}" y="{y(value) + 4:.1f}" class="yl">{value:g}</text>'
+            ' stroke="#d8dee4"/>'
+            f'<text x="{_LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>'
         )
     for i, label in enumerate(labels):
         parts.append(
-            f'<text x="{x(i):.1f}" y="{_H - _BOTTOM + 16}" class="xl">{html.escape(label)}</text>'
+            f'<text x="{x(i):.1f}" y="{_H - _BOTTOM + 16}" text-anchor="middle">'
+            f"{html.escape(label)}</text>"
         )
-    parts.append(f'<text x="12" y="{_TOP + plot_h / 2}" class="u">{html.escape(unit)}</text>')
+    middle = _TOP + plot_h / 2
+    parts.append(
+        f'<text x="14" y="{middle}" text-anchor="middle" transform="rotate(-90 14 {middle})">'
+        f"{html.escape(unit)}</text>"
+    )
     for (name, values), color in zip(series.items(), _COLORS[: len(series)], strict=True):
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
         parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
@@ -69,7 +75,7 @@ def _chart(title: str, unit: str, labels: list[str], series: dict[str, list[floa
     for name, color in zip(series, _COLORS[: len(series)], strict=True):
         parts.append(
             f'<rect x="{legend_x}" y="{_H - 16}" width="10" height="10" fill="{color}"/>'
-            f'<text x="{legend_x + 14}" y="{_H - 7}" class="lg">{html.escape(name)}</text>'
+            f'<text x="{legend_x + 14}" y="{_H - 7}">{html.escape(name)}</text>'
         )
         legend_x += 14 + 8 * len(name) + 16
     parts.append("</svg>")
@@ -80,9 +86,7 @@ _STYLE = """
 body{font:14px system-ui,sans-serif;margin:24px;color:#1f2328}
 h1{font-size:20px} .charts{display:flex;flex-wrap:wrap;gap:16px}
 svg{border:1px solid #d0d7de;border-radius:6px;background:#fff}
-.t{font-weight:600;font-size:13px} .g{stroke:#eaeef2} .yl{text-anchor:end;font-size:11px}
-.xl{text-anchor:middle;font-size:11px} .u{font-size:11px;writing-mode:vertical-rl}
-.lg{font-size:11px} table{border-collapse:collapse;margin-top:16px}
+table{border-collapse:collapse;margin-top:16px}
 td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:right} th{background:#f6f8fa}
 """
 
