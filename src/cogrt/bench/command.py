@@ -54,10 +54,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--in-process", action="store_true", help="drive a Runtime in this process, without HTTP"
     )
-    target.add_argument("--http", choices=("hypercorn", "uvicorn"), default="hypercorn")
-    target.add_argument("--setup-timeout", type=float, default=600.0, metavar="SECONDS")
+    target.add_argument(
+        "--http", choices=("hypercorn", "uvicorn"), default="hypercorn", help="the spawned server"
+    )
+    target.add_argument(
+        "--setup-timeout", type=float, default=600.0, metavar="SECONDS", help="default 600"
+    )
     inputs = parser.add_argument_group("inputs")
-    inputs.add_argument("-i", "--input", action="append", default=[], metavar="NAME=VALUE")
+    inputs.add_argument(
+        "-i",
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="typed by the model's schema, as `predict` does; @FILE sends a file",
+    )
     inputs.add_argument("--inputs", metavar="FILE.jsonl", help="one input object per line, cycled")
     load = parser.add_argument_group("load")
     load.add_argument("-c", "--concurrency", metavar="N[,N...]", help="closed loop (default 1)")
@@ -67,7 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--duration", metavar="TIME", help="per level (default 10s)")
     load.add_argument("-n", "--requests", type=int, metavar="N", help="predictions per level")
     load.add_argument("--warmup", default="0", metavar="TIME", help="unmeasured load per level")
-    load.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    load.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="per prediction (60)"
+    )
     load.add_argument("--max-connections", type=int, default=1024, help="open loop's limit")
     mode = load.add_mutually_exclusive_group()
     mode.add_argument("--stream", action="store_true", help="SSE: time to first token, tokens/s")
@@ -87,7 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cogrt bench", description=__doc__.split("\n\n")[0] if __doc__ else None
+        prog="python -m cogrt bench",
+        description="Load-test a Cog model at several concurrencies or arrival rates.",
     )
     add_arguments(parser)
     try:
