@@ -21,9 +21,14 @@ from tests.support.server_process import running
 HERE = Path(__file__).resolve().parent / "predictors"
 
 
-def bench(*args: str, cwd: Path = HERE) -> subprocess.CompletedProcess[str]:
-    """The real command line in the model folder, bounded."""
+def bench(
+    *args: str, cwd: Path = HERE, tmp: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real command line in the model folder, bounded; ``tmp`` as its TMPDIR."""
     env = {**os.environ, "LOG_FORMAT": "console"}
+    if tmp is not None:
+        tmp.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(tmp)
     return subprocess.run(
         [sys.executable, "-m", "cogrt", "bench", "-q", *args],
         cwd=cwd,
@@ -43,8 +48,22 @@ def report(path: Path) -> dict[str, Any]:
 
 def test_sweep_on_a_spawned_server_writes_table_json_and_html(tmp_path: Path) -> None:
     out, page = tmp_path / "run.json", tmp_path / "run.html"
-    done = bench("-i", "text=yo", "-c", "1,2", "-n", "12", "--json", str(out), "--html", str(page))
+    scratch = tmp_path / "tmp"
+    done = bench(
+        "-i",
+        "text=yo",
+        "-c",
+        "1,2",
+        "-n",
+        "12",
+        "--json",
+        str(out),
+        "--html",
+        str(page),
+        tmp=scratch,
+    )
     assert done.returncode == 0, done.stderr
+    assert list(scratch.iterdir()) == []  # the server's log is removed with the server
     header = done.stdout.splitlines()[0].split()
     assert header[:3] == ["level", "ok/s", "ok"] and "p99.9" in header and "cpu" in header
     document = report(out)
@@ -172,9 +191,11 @@ def test_url_must_be_a_plain_http_root(url: str) -> None:
 
 
 @pytest.mark.parametrize("where", [[], ["--in-process"]])
-def test_model_that_fails_setup(where: list[str]) -> None:
-    message = refused(bench("setup_fails.py:Predictor", *where, "-n", "5"))
+def test_model_that_fails_setup(where: list[str], tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    message = refused(bench("setup_fails.py:Predictor", *where, "-n", "5", tmp=scratch))
     assert "the model's setup failed" in message and "no weights for the bench" in message
+    assert list(scratch.iterdir()) == []
 
 
 def test_model_whose_first_prediction_fails() -> None:

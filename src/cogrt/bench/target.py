@@ -52,10 +52,18 @@ class HttpTarget:
         return ""
 
     def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM the server's process group, SIGKILL it after ``grace`` seconds."""
+        """SIGTERM the server's process group, SIGKILL it after ``grace`` seconds; remove
+        its log (a failure's message already quoted it)."""
         process = self.process
-        if process is None or process.poll() is not None:
-            return
+        try:
+            if process is not None and process.poll() is None:
+                self._terminate(process, grace)
+        finally:
+            if self.log is not None:
+                self.log.unlink(missing_ok=True)
+
+    @staticmethod
+    def _terminate(process: subprocess.Popen[bytes], grace: float) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
