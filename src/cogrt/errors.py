@@ -20,7 +20,8 @@
     │   ├── OutputEncodingError     an output value cannot become JSON
     │   ├── OutputUploadError       a file output could not be PUT to the upload URL
     │   ├── SetupFailedError        cogrt.testing: the predictor's setup() failed
-    │   └── PredictionFailedError   cogrt.testing: a prediction failed or was canceled
+    │   ├── PredictionFailedError   cogrt.testing: a prediction failed or was canceled
+    │   └── BenchError              internal: `python -m cogrt bench` cannot start its load
     └── FutureWarning
         └── ExperimentalFeatureWarning  a deprecated ``cog`` name, never raised
 
@@ -240,6 +241,15 @@ class PredictionFailedError(CogrtError):
         detail = f": {error}" if error else ""
         tail = f"\nlogs:\n{logs.rstrip()}" if logs.strip() else ""
         super().__init__(f"prediction {status}{detail}{tail}")
+
+
+class BenchError(CogrtError):
+    """``python -m cogrt bench`` cannot send its load: a bad option, an unknown input
+    name, an input the model rejects, an unreachable URL, a model whose setup failed.
+
+    Raised before any load is sent; the CLI prints the message and exits 1.
+    Internal (not exported from ``cogrt``): only the command raises it.
+    """
 
 
 def _loc(loc: list[Any]) -> str:

@@ -21,12 +21,12 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from cogrt.cli.inputs import parse_inputs
 from cogrt.cli.outputs import OutputPrinter
 from cogrt.cli.project import Project, add_ref_argument, resolve_project
 from cogrt.errors import RequestError
 from cogrt.schema.modes import Mode
 from cogrt.schema.output_files import FileMapper, component, components
+from cogrt.schema.pairs import parse_input_pairs
 
 CONSOLE_LOGS = True
 """Log lines as text: a person reads them at a terminal."""
@@ -104,7 +104,7 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
             return 1
         schemas = components(runtime.openapi_json)
         properties = component(schemas, "Input", training).get("properties", {})
-        inputs = parse_inputs(ns.input, properties)
+        inputs = parse_input_pairs(ns.input, properties)
         try:
             body = msgspec.json.encode({"input": inputs})
             request = runtime.decode_request(body, training=training, local_paths=True)

@@ -1,11 +1,12 @@
-"""``-i name=value`` as ``cog predict`` reads it: typed by the model's input schema.
+"""``-i name=value`` as ``cog predict`` reads it, typed by the model's input schema:
+for ``predict``, ``train`` and ``bench``.
 
 A value for a string input is taken as written; for any other type it is
 parsed as JSON (``-i steps=30``, ``-i tags='["a","b"]'``), falling back to the
 text, which validation then refuses with a clear message. ``@path`` names a
-local file: the command runs for the machine's own user (an HTTP caller must
-send a URL). A name given more than once, or once for an array input,
-becomes a list.
+local file (the caller decides what a path may mean: ``predict`` runs for the
+machine's own user, while an HTTP caller must send a URL). A name given more
+than once, or once for an array input, becomes a list.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ import msgspec
 
 from cogrt.errors import ConfigError
 
-__all__ = ["parse_inputs"]
+__all__ = ["input_properties", "parse_input_pairs"]
 
 
-def parse_inputs(pairs: Sequence[str], properties: dict[str, Any]) -> dict[str, Any]:
+def input_properties(openapi: bytes | None, component: str = "Input") -> dict[str, Any]:
+    """A component's properties (name -> JSON Schema) in an OpenAPI document."""
+    schemas = msgspec.json.decode(openapi or b"{}").get("components", {}).get("schemas", {})
+    properties: dict[str, Any] = schemas.get(component, {}).get("properties", {})
+    return properties
+
+
+def parse_input_pairs(pairs: Sequence[str], properties: dict[str, Any]) -> dict[str, Any]:
     """The request's ``input`` object from ``-i`` arguments and the ``Input`` schema's
     ``properties``."""
     inputs: dict[str, Any] = {}

@@ -1,0 +1,186 @@
+"""Is ``python -m cogrt bench`` a load generator that is not the bottleneck? Against wrk.
+
+One ``python -m cogrt --http uvicorn`` server on the ``echo`` model (1 slot),
+then, round after round, ``wrk`` (1 thread, ``post.lua``) and
+``python -m cogrt bench --url ...`` at the same connection counts, each for
+``--duration`` seconds, their order swapped every round (the machine is
+shared: interleaving spreads its noise over both). Compared per round and as
+medians: all answers per second (wrk counts 409s as requests too) and the p50
+and p99 latency of all answers (``answered_latency_ms``: wrk's population).
+
+The issue's bar: bench reaches >= 0.9x wrk's requests/s, with p50 and p99
+within 10 % (or 0.1 ms) of wrk's.
+
+    python benchmarks/bench_vs_wrk.py --rounds 7 --duration 5 --out .bench/vs_wrk.json
+    python benchmarks/bench_vs_wrk.py --report .bench/vs_wrk.json   # the tables again
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import loadgen
+from servers import Interpreters, running_server
+
+MODEL = Path(__file__).resolve().parent / "models" / "echo"
+BODY = '{"input":{"text":"hi"}}'
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(
+    tool: str, url: str, connections: int, duration: float, python: str
+) -> dict[str, float]:
+    """One run of ``tool``, with the load generator's own CPU per answer (user + system)."""
+    before = children_cpu_s()
+    if tool == "wrk":
+        figures = run_wrk(url, connections, duration)
+    else:
+        figures = run_bench(url, connections, duration, python)
+    if tool == "wrk":  # bench measures its own, without its start-up
+        cpu = children_cpu_s() - before
+        figures["client_cpu_us"] = cpu * 1e6 / max(1.0, figures["rps"] * duration)
+    return figures
+
+
+def run_bench(url: str, connections: int, duration: float, python: str) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [python, "-m", "cogrt", "bench", "--url", url, "-i", "text=hi", "-q"]
+        command += ["-c", str(connections), "--duration", f"{duration}s", "--json", out.name]
+        subprocess.run(command, check=True, timeout=duration + 60, stdout=subprocess.DEVNULL)
+        level = json.loads(Path(out.name).read_text())["levels"][0]
+    latency = level["answered_latency_ms"]
+    return {
+        "rps": level["responses_per_s"],
+        "p50_ms": latency["p50"],
+        "p99_ms": latency["p99"],
+        "client_cpu_us": level["client_cpu_us_per_answer"],
+    }
+
+
+def run_wrk(url: str, connections: int, duration: float) -> dict[str, float]:
+    result, _ = loadgen.run_wrk(f"{url}/predictions", BODY, connections, duration, threads=1)
+    return {
+        "rps": result.rps_total,
+        "p50_ms": result.latency_p50_ms,
+        "p99_ms": result.latency_p99_ms,
+    }
+
+
+def within(ours: float, theirs: float) -> bool:
+    return abs(ours - theirs) <= max(0.1 * theirs, 0.1)
+
+
+def summarise(samples: list[dict[str, Any]], connections: int) -> dict[str, Any]:
+    """Medians per tool, and medians of the per-round (paired) bench/wrk ratios.
+
+    The machine's speed drifts between rounds more than the tools differ, so
+    the paired ratios (both tools in the same round, back to back) are the
+    comparison; the per-tool medians are shown for scale.
+    """
+    rows = [s for s in samples if s["connections"] == connections]
+    keys = ("rps", "p50_ms", "p99_ms", "client_cpu_us")
+    median = {
+        tool: {k: statistics.median(r[tool][k] for r in rows) for k in keys}
+        for tool in ("wrk", "bench")
+    }
+    paired = {k: [r["bench"][k] / r["wrk"][k] for r in rows] for k in ("rps", "p50_ms", "p99_ms")}
+    diffs = {k: [r["bench"][k] - r["wrk"][k] for r in rows] for k in ("p50_ms", "p99_ms")}
+
+    def close(key: str) -> bool:
+        ratio = statistics.median(paired[key])
+        return 0.9 <= ratio <= 1.1 or abs(statistics.median(diffs[key])) <= 0.1
+
+    return {
+        "connections": connections,
+        "rounds": len(rows),
+        "median": median,
+        "rps_ratio_median": statistics.median(paired["rps"]),
+        "rps_ratio_range": [min(paired["rps"]), max(paired["rps"])],
+        "p50_ratio_median": statistics.median(paired["p50_ms"]),
+        "p99_ratio_median": statistics.median(paired["p99_ms"]),
+        "meets_rps": statistics.median(paired["rps"]) >= 0.9,
+        "meets_p50": close("p50_ms"),
+        "meets_p99": close("p99_ms"),
+    }
+
+
+def markdown(summaries: list[dict[str, Any]]) -> str:
+    lines = [
+        "| connections | tool | answers/s | p50 ms | p99 ms | client CPU µs/answer |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in summaries:
+        for tool in ("wrk", "bench"):
+            m = s["median"][tool]
+            lines.append(
+                f"| {s['connections']} | {tool} | {m['rps']:.0f} | {m['p50_ms']:.2f} |"
+                f" {m['p99_ms']:.2f} | {m['client_cpu_us']:.0f} |"
+            )
+    lines += [
+        "",
+        "| connections | rounds | bench/wrk answers/s: median (range) | p50 ratio | p99 ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for s in summaries:
+        low, high = s["rps_ratio_range"]
+        lines.append(
+            f"| {s['connections']} | {s['rounds']} | {s['rps_ratio_median']:.2f}"
+            f" ({low:.2f}-{high:.2f}) | {s['p50_ratio_median']:.2f} | {s['p99_ratio_median']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--connections", default="1,64")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with cogrt")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--report", type=Path, help="summarise the samples of an earlier --out")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.connections.split(",")]
+    if args.report is not None:
+        samples = json.loads(args.report.read_text())["samples"]
+        print(markdown([summarise(samples, c) for c in counts]))
+        return 0
+    python = Path(args.python)
+    interpreters = Interpreters(cog=python, cogrt=python, ceiling=python)
+    samples: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        running_server("cogrt-uvicorn", MODEL, 1, interpreters, Path(logs)) as server,
+    ):
+        run_wrk(server.base_url, 1, 1)  # warm-up, not recorded
+        for round_no in range(args.rounds):
+            for connections in counts:
+                order = ("wrk", "bench") if round_no % 2 == 0 else ("bench", "wrk")
+                sample: dict[str, Any] = {"round": round_no, "connections": connections}
+                for tool in order:
+                    sample[tool] = measured(
+                        tool, server.base_url, connections, args.duration, str(python)
+                    )
+                samples.append(sample)
+                print(json.dumps(sample), file=sys.stderr, flush=True)
+    summaries = [summarise(samples, c) for c in counts]
+    print(markdown(summaries))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"samples": samples, "summaries": summaries}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

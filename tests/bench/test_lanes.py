@@ -1,0 +1,38 @@
+"""The callback-driven closed loop: answers recorded, connections replaced, timeouts swept."""
+
+from __future__ import annotations
+
+from cogrt.bench.client import build_request
+from cogrt.bench.drivers import Budget
+from cogrt.bench.lanes import run_lanes
+from cogrt.bench.outcomes import Tally
+
+REQUEST = build_request("POST", "/predictions", "x", b'{"input":{}}')
+OK = b'HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n{"status":"succeeded"}'
+BUSY = b"HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\n\r\n{}"
+FAILED = b'HTTP/1.1 200 OK\r\nContent-Length: 34\r\n\r\n{"status":"failed","error":"boom"}'
+
+
+async def test_each_answer_is_recorded_and_the_budget_is_exact(serve) -> None:
+    port = await serve([[OK], [BUSY], [FAILED], [OK], [OK], [BUSY]])
+    tally = Tally()
+    await run_lanes("127.0.0.1", port, [REQUEST], 1, Budget(None, 6), tally, timeout=30)
+    assert tally.counts["ok"] == 3 and tally.counts["409"] == 2 and tally.counts["failed"] == 1
+    assert tally.first_error == "HTTP 409: {}"  # the first refusal, kept for the report
+    assert tally.latency.count == 3 and tally.answered.count == 6
+
+
+async def test_a_closed_connection_is_replaced(serve) -> None:
+    closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 22\r\n\r\n"
+    port = await serve([[closing + b'{"status":"succeeded"}', b"<close>"]])
+    tally = Tally()
+    await run_lanes("127.0.0.1", port, [REQUEST], 2, Budget(None, 5), tally, timeout=30)
+    assert tally.counts["ok"] == 5  # five connections, one answer each
+
+
+async def test_requests_that_get_no_answer_time_out(serve) -> None:
+    port = await serve([[]])  # reads a request and never answers
+    tally = Tally()
+    await run_lanes("127.0.0.1", port, [REQUEST], 1, Budget(None, 2), tally, timeout=0.2)
+    assert tally.counts["timeout"] == 2
+    assert tally.first_error == "no answer within 0.2 s"
