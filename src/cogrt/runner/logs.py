@@ -24,12 +24,11 @@ write to them can never block on a pipe nobody drains.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -116,20 +115,37 @@ class _Routing:
 routing = _Routing()
 
 
-@contextlib.contextmanager
-def capturing(sink: Sink, buffer: LineBuffer) -> Iterator[None]:
+def capturing(sink: Sink, buffer: LineBuffer) -> _Capture:
     """Route writes to ``buffer`` while sync user code runs on the worker thread.
 
     The worker thread's own writes find ``buffer`` in their context; threads
     the user code starts find it through ``sink``.
     """
-    token = routing.context.set(buffer)
-    sink.sync = buffer
-    try:
-        yield
-    finally:
-        sink.sync = None
-        routing.context.reset(token)
+    return _Capture(sink, buffer)
+
+
+class _Capture:
+    """``capturing``'s context manager: a class, not a generator.
+
+    A cancel is injected anywhere in the guarded call, this code included. A
+    ``@contextmanager`` generator it interrupts mid-``__exit__`` stays
+    suspended until the garbage collector closes it, in another context,
+    where resetting a ContextVar token fails. Nothing needs resetting anyway:
+    every worker-thread job runs in its own copy of its submitter's context.
+    """
+
+    __slots__ = ("_buffer", "_sink")
+
+    def __init__(self, sink: Sink, buffer: LineBuffer) -> None:
+        self._sink = sink
+        self._buffer = buffer
+
+    def __enter__(self) -> None:
+        routing.context.set(self._buffer)
+        self._sink.sync = self._buffer
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._sink.sync = None
 
 
 class _CaptureStream(io.TextIOBase):
