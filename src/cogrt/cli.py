@@ -1,4 +1,4 @@
-"""``python -m cogrt``: serve (the default), ``schema`` and ``predict``.
+"""``python -m cogrt``: serve (the default), ``schema``, ``predict`` and ``worker``.
 
 Start-up follows spec §2: read ``cog.yaml`` from the working directory,
 apply its ``environment:`` entries before anything imports the model, then
@@ -93,7 +93,9 @@ def resolve_project(ref: str | None, mode: Mode = "predict") -> Project:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    command = args.pop(0) if args and args[0] in ("serve", "schema", "predict") else "serve"
+    command = (
+        args.pop(0) if args and args[0] in ("serve", "schema", "predict", "worker") else "serve"
+    )
     parser = _parser(command)
     try:
         ns = parser.parse_args(args)
@@ -106,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(project)
         if command == "predict":
             return _run_predict(project, ns.input)
+        if command == "worker":
+            from cogrt.worker import command as worker_command
+
+            return worker_command.run(ns, project)
         return _serve(project, ns)
     except CogrtError as exc:
         print(f"cogrt: error: {exc}", file=sys.__stderr__)
@@ -121,6 +127,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--version", action="version", version=f"cogrt {__version__}")
     if command == "predict":
         parser.add_argument("-i", "--input", action="append", default=[], metavar="NAME=VALUE")
+    if command == "worker":
+        from cogrt.worker import command as worker_command
+
+        worker_command.add_arguments(parser)
     if command != "serve":
         return parser
     parser.add_argument("--host", default="0.0.0.0")

@@ -146,7 +146,7 @@ def supervision_wanted(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
 
     if not hasattr(os, "fork") or environ.get("COGRT_SUPERVISE", "").strip().lower() in _OFF:
         return False
-    if argv and argv[0] in ("schema", "predict"):
+    if argv and argv[0] in ("schema", "predict", "worker"):  # a worker runs unsupervised
         return False
     for arg in argv:
         if arg == "--":

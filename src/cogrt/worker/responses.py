@@ -1,0 +1,164 @@
+"""Response publishing: every Redis write about a prediction, in order, batched, retried.
+
+One task writes for the whole worker. Whatever accumulated since its last
+write goes in one ``MULTI``/``EXEC``: the events of many predictions, and
+terminal records, each of which is the result key, the ``completed`` event
+and the ``XACK`` together, so a message is acknowledged exactly when its
+result is recorded. A single writer keeps each prediction's events in order.
+When the writer falls behind, consecutive ``output`` (or ``logs``) events of
+one prediction merge into the newest one, which carries the whole state.
+A lost connection keeps the batch and retries it until Redis is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from cogrt.queue import keys
+from cogrt.worker.connection import OUTAGE, Backoff
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
+
+    from cogrt.worker.options import WorkerOptions
+
+__all__ = ["ResponsePublisher"]
+
+_MERGEABLE = frozenset({"output", "logs"})
+
+
+@dataclass
+class _Event:
+    prediction_id: str
+    event: str
+    body: bytes
+
+
+@dataclass
+class _Terminal:
+    prediction_id: str | None
+    """None: acknowledge only (a redelivered message whose result is already recorded)."""
+    body: bytes | None
+    message_ids: list[str]
+    done: asyncio.Future[None]
+    dead_letter: dict[str, bytes | str] | None = None
+
+
+@dataclass
+class _Pending:
+    items: list[_Event | _Terminal] = field(default_factory=list)
+    last_event: dict[str, int] = field(default_factory=dict)
+
+
+class ResponsePublisher:
+    """Queues writes from the loop (never blocking it) and performs them from one task."""
+
+    def __init__(self, redis: Redis, options: WorkerOptions) -> None:
+        self._redis = redis
+        self._options = options
+        self._ttl = max(1, int(options.result_ttl))
+        self._pending = _Pending()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._writing = False
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def event(self, prediction_id: str, event: str, body: bytes) -> None:
+        """Queue one event of a prediction for its response stream."""
+        pending = self._pending
+        index = pending.last_event.get(prediction_id)
+        if index is not None and event in _MERGEABLE:
+            previous = pending.items[index]
+            if isinstance(previous, _Event) and previous.event == event:
+                previous.body = body  # the newer snapshot holds everything the older one did
+                return
+        pending.last_event[prediction_id] = len(pending.items)
+        pending.items.append(_Event(prediction_id, event, body))
+        self._wake.set()
+
+    def finish(
+        self,
+        prediction_id: str | None,
+        body: bytes | None,
+        message_ids: list[str],
+        *,
+        dead_letter: dict[str, bytes | str] | None = None,
+    ) -> asyncio.Future[None]:
+        """Record a terminal result and acknowledge its messages; resolves once done."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        item = _Terminal(prediction_id, body, list(message_ids), done, dead_letter)
+        self._pending.items.append(item)
+        if prediction_id is not None:
+            self._pending.last_event.pop(prediction_id, None)
+        self._wake.set()
+        return done
+
+    async def aclose(self, timeout: float) -> None:
+        """Write what is queued (within ``timeout``), then stop."""
+        if self._task is None:
+            return
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._pending.items or self._writing:
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.01)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        backoff = Backoff("publishing results")
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending.items, _Pending()
+            self._writing = True
+            while True:
+                try:
+                    await self._write(batch)
+                except OUTAGE as exc:
+                    await backoff.failed(exc)
+                    continue
+                backoff.succeeded()
+                break
+            for item in batch:
+                if isinstance(item, _Terminal) and not item.done.done():
+                    item.done.set_result(None)
+            self._writing = False
+
+    async def _write(self, batch: list[_Event | _Terminal]) -> None:
+        options = self._options
+        async with self._redis.pipeline(transaction=True) as pipe:
+            touched: set[str] = set()
+            for item in batch:
+                if isinstance(item, _Event):
+                    self._append(pipe, item.prediction_id, item.event, item.body)
+                    touched.add(item.prediction_id)
+                    continue
+                if item.prediction_id is not None and item.body is not None:
+                    pipe.set(keys.result_key(item.prediction_id), item.body, ex=self._ttl)
+                    self._append(pipe, item.prediction_id, "completed", item.body)
+                    pipe.delete(keys.lease_key(item.prediction_id))
+                    touched.add(item.prediction_id)
+                if item.dead_letter is not None:
+                    pipe.xadd(keys.dead_stream(options.stream), item.dead_letter)  # type: ignore[arg-type]
+                if item.message_ids:
+                    pipe.xack(options.stream, options.group, *item.message_ids)
+                    pipe.xdel(options.stream, *item.message_ids)
+            for prediction_id in touched:
+                pipe.expire(keys.events_key(prediction_id), self._ttl)
+            await pipe.execute()
+
+    def _append(self, pipe: Pipeline, prediction_id: str, event: str, body: bytes) -> None:
+        pipe.xadd(
+            keys.events_key(prediction_id),
+            {"event": event, "prediction": body},
+            maxlen=self._options.events_maxlen,
+            approximate=True,
+        )
