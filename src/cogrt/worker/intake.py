@@ -87,8 +87,12 @@ class Intake:
         period = max(options.claim_after / 2.0, 0.05)
         next_reclaim = loop.time()
         backoff = Backoff("reading the stream")
+        lost_reply = False
         while not stopping.is_set():
             try:
+                if lost_reply:  # Redis may have delivered what never reached us
+                    await self._read_own_pending()
+                    lost_reply = False
                 if loop.time() >= next_reclaim:
                     await self.reclaim_once()
                     next_reclaim = loop.time() + period
@@ -100,6 +104,7 @@ class Intake:
                 block = max(1, min(options.block_ms, int((next_reclaim - loop.time()) * 1000)))
                 await self._read_unless_stopped(count, block, stopping)
             except OUTAGE as exc:
+                lost_reply = True
                 await backoff.failed(exc)
                 continue
             except ResponseError as exc:
@@ -127,15 +132,21 @@ class Intake:
         await self._read_own_pending()
 
     async def _read_own_pending(self) -> None:
+        """Take back messages pending under this consumer that it does not hold: delivered
+        by a read whose reply was lost (a stop, a dropped connection). Redis keeps them in
+        this consumer's pending list, where ``XREADGROUP ... 0`` reads them again."""
         options = self._options
         held = set(self._ledger.message_ids())
         reply: Any = await self._redis.xreadgroup(
-            options.group, options.consumer, {options.stream: "0"}, count=max(1, len(held) + 8)
+            options.group,
+            options.consumer,
+            {options.stream: "0"},
+            count=len(held) + self._ledger.free() + 1,
         )
         for _stream, entries in reply or ():
             for message_id, fields in entries:
                 if fields and text(message_id) not in held and self._ledger.free() > 0:
-                    self._jobs.take(text(message_id), fields)
+                    self._jobs.take(text(message_id), fields, delivery=2)
 
     async def _read(self, count: int, block: int) -> None:
         options = self._options
@@ -173,10 +184,9 @@ class Intake:
         finally:
             ledger.reserved -= count
         for message_id, fields in entries:
-            times = deliveries.get(message_id, 1)
-            dead = times if times > options.max_deliveries else 0
+            times = deliveries.get(message_id, 2)
             log.info("reclaimed message %s (delivery %d)", message_id, times)
-            self._jobs.take(message_id, fields, dead=dead)
+            self._jobs.take(message_id, fields, delivery=times, dead=times > options.max_deliveries)
         return len(entries)
 
     async def _deliveries(self, message_ids: list[str]) -> dict[str, int]:

@@ -1,9 +1,9 @@
 """One message, from pickup to acknowledgement.
 
-Pickup asks Redis three things in one round trip: is a result recorded
-already (then only acknowledge: idempotent by prediction id), was it
-canceled while queued, and who held it last (the lease, which becomes the
-"last error" if this delivery dies too). A message that cannot be a
+Pickup (``pickup.py``) asks Redis whether a result is recorded already (then
+only acknowledge: idempotent by prediction id) and whether it was canceled
+while queued; a reclaimed message also swaps its lease, who held it last,
+the "last error" if it is dead-lettered. A message that cannot be a
 prediction (not JSON, invalid input) is a ``failed`` result, recorded and
 acknowledged, never retried. Everything else runs on the ``Runtime`` like
 an HTTP prediction, and its events go to the response publisher.
@@ -21,7 +21,8 @@ from cogrt.clock import utc_now
 from cogrt.errors import MalformedRequestError, RequestError
 from cogrt.queue import keys
 from cogrt.queue.message import text
-from cogrt.worker.connection import OUTAGE, Backoff
+from cogrt.worker.connection import OUTAGE
+from cogrt.worker.pickup import Pickups
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -101,11 +102,14 @@ class Jobs:
         self._ledger = ledger
         self._options = options
         self.lease_ttl = max(1, int(options.result_ttl))
+        self._pickups = Pickups(redis, self.lease_ttl)
 
-    def take(self, message_id: str, fields: dict[Any, Any], *, dead: int = 0) -> None:
+    def take(
+        self, message_id: str, fields: dict[Any, Any], *, delivery: int = 1, dead: bool = False
+    ) -> None:
         """Hold the message now (its slot is counted in this loop step), handle it in a task.
 
-        ``dead``: the delivery count of a message past ``--max-deliveries``.
+        ``delivery``: how many times Redis delivered it; ``dead``: past ``--max-deliveries``.
         """
         prediction_id, training, body, problem = _parse(message_id, fields)
         held = self._ledger.add(prediction_id, message_id)
@@ -113,7 +117,7 @@ class Jobs:
             log.info("message %s repeats prediction %s held here", message_id, prediction_id)
             return
         task = asyncio.get_running_loop().create_task(
-            self._handle(held, prediction_id, training, body, problem, fields, dead)
+            self._handle(held, prediction_id, training, body, problem, fields, delivery, dead)
         )
         held.task = task
 
@@ -125,16 +129,22 @@ class Jobs:
         body: bytes,
         problem: str | None,
         fields: dict[Any, Any],
-        dead: int,
+        delivery: int,
+        dead: bool,
     ) -> None:
         try:
-            recorded, canceled, lease = await self._pickup(prediction_id)
+            lease = None
+            if delivery > 1:
+                consumer = self._options.consumer
+                lease = f"consumer {consumer} took it at {utc_now()} (delivery {delivery})"
+            pickup = await self._pickups.check(prediction_id, lease)
+            recorded, canceled, lease = pickup.recorded, pickup.canceled, pickup.previous_lease
             if recorded:
                 log.info("prediction %s already has a result; acknowledging", prediction_id)
                 await self._finish(held, None, None)
                 return
             if dead:
-                await self._dead_letter(held, prediction_id, body, fields, dead, lease)
+                await self._dead_letter(held, prediction_id, body, fields, delivery, lease)
                 return
             if problem is None and (canceled or held.cancel_requested):
                 await self._finish(
@@ -162,22 +172,6 @@ class Jobs:
             await self._redis.set(keys.lease_key(prediction_id), why, ex=self.lease_ttl)
         except OUTAGE:
             pass
-
-    async def _pickup(self, prediction_id: str) -> tuple[bool, bool, str | None]:
-        lease = f"consumer {self._options.consumer} took it at {utc_now()}"
-        backoff = Backoff("picking up a message")
-        while True:
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    pipe.exists(keys.result_key(prediction_id))
-                    pipe.exists(keys.cancel_key(prediction_id))
-                    pipe.set(keys.lease_key(prediction_id), lease, ex=self.lease_ttl, get=True)
-                    recorded, canceled, previous = await pipe.execute()
-            except OUTAGE as exc:
-                await backoff.failed(exc)
-                continue
-            backoff.succeeded()
-            return bool(recorded), bool(canceled), None if previous is None else text(previous)
 
     async def _run(self, held: Held, prediction_id: str, training: bool, body: bytes) -> None:
         runtime = self._runtime

@@ -1,12 +1,14 @@
 """Response publishing: every Redis write about a prediction, in order, batched, retried.
 
 One task writes for the whole worker. Whatever accumulated since its last
-write goes in one ``MULTI``/``EXEC``: the events of many predictions, and
-terminal records, each of which is the result key, the ``completed`` event
-and the ``XACK`` together, so a message is acknowledged exactly when its
-result is recorded. A single writer keeps each prediction's events in order.
+write goes in one pipeline: the events of many predictions, and terminal
+records, each one Lua script (``_FINISH``) that records the result and
+acknowledges its messages together. A single writer keeps each prediction's events in order.
 When the writer falls behind, consecutive ``output`` (or ``logs``) events of
-one prediction merge into the newest one, which carries the whole state.
+one prediction merge into the newest one, which carries the whole state, and
+a terminal record absorbs the ``output``/``logs`` events still waiting before
+it (a returned value's one ``output`` event is never written apart from its
+``completed``, which holds it).
 A lost connection keeps the batch and retries it until Redis is back.
 """
 
@@ -29,6 +31,23 @@ if TYPE_CHECKING:
 __all__ = ["ResponsePublisher"]
 
 _MERGEABLE = frozenset({"output", "logs"})
+_FINISH = """
+local ttl = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*',
+  'event', 'completed', 'prediction', ARGV[3])
+redis.call('EXPIRE', KEYS[2], ttl)
+redis.call('DEL', KEYS[3])
+for i = 5, #ARGV do
+  redis.call('XACK', KEYS[4], ARGV[4], ARGV[i])
+  redis.call('XDEL', KEYS[4], ARGV[i])
+end
+return 1
+"""
+"""A terminal record in one step: the result, the ``completed`` event, the response
+stream's TTL, the lease gone, the messages acknowledged and deleted. Atomic, so a
+message is acknowledged exactly when its result is recorded; and one command instead
+of six (redis-py's per-command cost was most of a worker's time per prediction)."""
 
 
 @dataclass
@@ -36,6 +55,7 @@ class _Event:
     prediction_id: str
     event: str
     body: bytes
+    dropped: bool = False
 
 
 @dataclass
@@ -52,6 +72,7 @@ class _Terminal:
 class _Pending:
     items: list[_Event | _Terminal] = field(default_factory=list)
     last_event: dict[str, int] = field(default_factory=dict)
+    mergeable: dict[str, list[_Event]] = field(default_factory=dict)
 
 
 class ResponsePublisher:
@@ -65,6 +86,7 @@ class ResponsePublisher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._writing = False
+        self._finish = redis.register_script(_FINISH)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -79,7 +101,10 @@ class ResponsePublisher:
                 previous.body = body  # the newer snapshot holds everything the older one did
                 return
         pending.last_event[prediction_id] = len(pending.items)
-        pending.items.append(_Event(prediction_id, event, body))
+        item = _Event(prediction_id, event, body)
+        pending.items.append(item)
+        if event in _MERGEABLE:
+            pending.mergeable.setdefault(prediction_id, []).append(item)
         self._wake.set()
 
     def finish(
@@ -96,6 +121,9 @@ class ResponsePublisher:
         self._pending.items.append(item)
         if prediction_id is not None:
             self._pending.last_event.pop(prediction_id, None)
+            # Output and logs not written yet are in the result: `completed` carries them.
+            for merged in self._pending.mergeable.pop(prediction_id, ()):
+                merged.dropped = True
         self._wake.set()
         return done
 
@@ -134,25 +162,35 @@ class ResponsePublisher:
 
     async def _write(self, batch: list[_Event | _Terminal]) -> None:
         options = self._options
-        async with self._redis.pipeline(transaction=True) as pipe:
-            touched: set[str] = set()
+        async with self._redis.pipeline(transaction=False) as pipe:
             for item in batch:
                 if isinstance(item, _Event):
-                    self._append(pipe, item.prediction_id, item.event, item.body)
-                    touched.add(item.prediction_id)
+                    if not item.dropped:
+                        self._append(pipe, item.prediction_id, item.event, item.body)
                     continue
-                if item.prediction_id is not None and item.body is not None:
-                    pipe.set(keys.result_key(item.prediction_id), item.body, ex=self._ttl)
-                    self._append(pipe, item.prediction_id, "completed", item.body)
-                    pipe.delete(keys.lease_key(item.prediction_id))
-                    touched.add(item.prediction_id)
                 if item.dead_letter is not None:
                     pipe.xadd(keys.dead_stream(options.stream), item.dead_letter)  # type: ignore[arg-type]
-                if item.message_ids:
+                if item.prediction_id is not None and item.body is not None:
+                    pid = item.prediction_id
+                    await self._finish(
+                        keys=[
+                            keys.result_key(pid),
+                            keys.events_key(pid),
+                            keys.lease_key(pid),
+                            options.stream,
+                        ],
+                        args=[
+                            self._ttl,
+                            options.events_maxlen,
+                            item.body,
+                            options.group,
+                            *item.message_ids,
+                        ],
+                        client=pipe,
+                    )
+                elif item.message_ids:
                     pipe.xack(options.stream, options.group, *item.message_ids)
                     pipe.xdel(options.stream, *item.message_ids)
-            for prediction_id in touched:
-                pipe.expire(keys.events_key(prediction_id), self._ttl)
             await pipe.execute()
 
     def _append(self, pipe: Pipeline, prediction_id: str, event: str, body: bytes) -> None:
