@@ -36,8 +36,8 @@ import msgspec
 import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import run_wrk  # noqa: E402
-from servers import free_port  # noqa: E402
+from loadgen import run_wrk
+from servers import free_port
 
 MODELS = Path(__file__).resolve().parent / "models"
 VARIANTS = {
@@ -112,22 +112,24 @@ async def queue_load(url: str, stream: str, body: dict, outstanding: int, durati
             if missing > 0:
                 async with client.pipeline(transaction=False) as pipe:
                     for _ in range(missing):
-                        pid = f"b{len(ids)}"
+                        pid = f"{stream}-{len(ids)}"
                         ids.append(pid)
                         request = msgspec.json.encode({"id": pid, "input": body})
                         pipe.xadd(stream, {"request": request})
                     entry_ids = await pipe.execute()
-                    for pid, entry in zip(ids[-missing:], entry_ids):
+                    for pid, entry in zip(ids[-missing:], entry_ids, strict=True):
                         enqueued[pid] = int(entry.split(b"-")[0]) / 1000
             await asyncio.sleep(0.002)
         deadline = time.time() + 60
-        while await client.xlen(stream) and time.time() < deadline:
-            await asyncio.sleep(0.05)
+        while await client.xlen(stream) and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # polling Redis: no event to wait on
         latencies, done = [], 0
         for i in range(0, len(ids), 1000):
             chunk = ids[i : i + 1000]
             for pid, raw in zip(
-                chunk, await client.mget([f"cogrt:prediction:{p}:result" for p in chunk])
+                chunk,
+                await client.mget([f"cogrt:prediction:{p}:result" for p in chunk]),
+                strict=True,
             ):
                 if raw is None:
                     continue
@@ -155,7 +157,7 @@ def queue_sample(
     stream = f"bench-{name}-{workers}-{time.time_ns()}"
     processes = []
     try:
-        for i in range(workers):
+        for _i in range(workers):
             port = free_port()
             command = [sys.executable, "-m", "cogrt", "worker", "--redis", redis_url]
             command += ["--stream", stream, "--port", str(port), "--host", "127.0.0.1"]
@@ -163,7 +165,8 @@ def queue_sample(
         for process, port in processes:
             wait_ready(f"http://127.0.0.1:{port}/health-check", process)
         enqueued.clear()
-        return asyncio.run(queue_load(redis_url, stream, body, slots * workers, duration))
+        backlog = max(slots, 32) * workers  # a queue with work waiting, as in production
+        return asyncio.run(queue_load(redis_url, stream, body, backlog, duration))
     finally:
         for process, _ in processes:
             stop(process)

@@ -86,7 +86,6 @@ class ResponsePublisher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._writing = False
-        self._finish = redis.register_script(_FINISH)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -172,21 +171,20 @@ class ResponsePublisher:
                     pipe.xadd(keys.dead_stream(options.stream), item.dead_letter)  # type: ignore[arg-type]
                 if item.prediction_id is not None and item.body is not None:
                     pid = item.prediction_id
-                    await self._finish(
-                        keys=[
-                            keys.result_key(pid),
-                            keys.events_key(pid),
-                            keys.lease_key(pid),
-                            options.stream,
-                        ],
-                        args=[
-                            self._ttl,
-                            options.events_maxlen,
-                            item.body,
-                            options.group,
-                            *item.message_ids,
-                        ],
-                        client=pipe,
+                    # EVAL, not EVALSHA: redis-py's pipelined scripts cost a SCRIPT EXISTS
+                    # round trip per pipeline, and a restarted Redis forgets loaded scripts.
+                    pipe.eval(
+                        _FINISH,
+                        4,
+                        keys.result_key(pid),
+                        keys.events_key(pid),
+                        keys.lease_key(pid),
+                        options.stream,
+                        self._ttl,
+                        options.events_maxlen,
+                        item.body,
+                        options.group,
+                        *item.message_ids,
                     )
                 elif item.message_ids:
                     pipe.xack(options.stream, options.group, *item.message_ids)
