@@ -108,3 +108,24 @@ async def test_health_port_serves_the_runtime_health(
 async def _until_pending(redis: aioredis.Redis, stream: str, wanted: int) -> None:
     while await pending(redis, stream) != wanted or await redis.xlen(stream) != wanted:
         await asyncio.sleep(0.01)
+
+
+async def test_a_message_without_a_request_field_fails_once(
+    redis: aioredis.Redis, stream: str, pool: Workers
+):
+    pool.start()
+    entry = await redis.xadd(stream, {"payload": b"{}"})
+    pid = "pred_" + entry.decode().replace("-", "_")
+    result = await cogrt.queue.result(redis, pid, timeout=30)
+    assert result["status"] == "failed"
+    assert "no `request` field" in result["error"]
+    assert await pending(redis, stream) == 0
+
+
+def test_worker_without_redis_is_a_clear_error(monkeypatch, capfd):
+    from cogrt.cli import main
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.chdir(Path(__file__).parent / "predictors")
+    assert main(["worker", "--stream", "jobs"]) == 1
+    assert "no Redis: pass --redis" in capfd.readouterr().err
