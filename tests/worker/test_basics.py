@@ -129,3 +129,18 @@ def test_worker_without_redis_is_a_clear_error(monkeypatch, capfd):
     monkeypatch.chdir(Path(__file__).parent / "predictors")
     assert main(["worker", "--stream", "jobs"]) == 1
     assert "no Redis: pass --redis" in capfd.readouterr().err
+
+
+async def test_webhook_gets_the_events_and_the_stream_only_completed(
+    redis: aioredis.Redis, stream: str, pool: Workers
+):
+    from tests.support.webhook_receiver import Receiver
+
+    pool.start(ref="models.py:Stream")
+    async with Receiver() as receiver:
+        pid = await cogrt.queue.submit(redis, stream, {"count": 2}, webhook=receiver.url)
+        await receiver.wait_for(lambda hooks: any(hook.terminal for hook in hooks), timeout=30)
+        events = [e async for e in cogrt.queue.events(redis, pid, timeout=30)]
+    assert receiver.terminal()[0].payload["output"] == ["t0", "t1"]
+    assert [e.event for e in events] == ["completed"]
+    assert events[0].prediction["output"] == ["t0", "t1"]
