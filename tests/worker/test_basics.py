@@ -144,3 +144,32 @@ async def test_webhook_gets_the_events_and_the_stream_only_completed(
     assert receiver.terminal()[0].payload["output"] == ["t0", "t1"]
     assert [e.event for e in events] == ["completed"]
     assert events[0].prediction["output"] == ["t0", "t1"]
+
+
+async def test_a_deleted_group_is_created_again_and_results_keep_flowing(
+    redis: aioredis.Redis, stream: str, pool: Workers
+):
+    pool.start()
+    first = await cogrt.queue.submit(redis, stream, {"n": 1, "sleep": 2})
+    events = cogrt.queue.events(redis, first, timeout=30)
+    assert (await anext(events)).event == "start"
+    await redis.xgroup_destroy(stream, "cogrt")  # its in-flight message can no longer be acked
+    assert [e async for e in events][-1].prediction["status"] == "succeeded"
+    second = await cogrt.queue.submit(redis, stream, {"n": 2})
+    assert (await cogrt.queue.result(redis, second, timeout=30))["output"] == "done 2"
+
+
+async def test_a_refused_write_does_not_stop_later_results(
+    redis: aioredis.Redis, stream: str, pool: Workers
+):
+    pool.start()
+    await redis.set(keys.events_key("clobbered"), b"not a stream")  # XADD there is refused
+    await cogrt.queue.submit(redis, stream, {"n": 1}, id="clobbered")
+    await asyncio.wait_for(_until_logged(pool, "Redis refused a write"), 30)
+    later = await cogrt.queue.submit(redis, stream, {"n": 2})
+    assert (await cogrt.queue.result(redis, later, timeout=30))["output"] == "done 2"
+
+
+async def _until_logged(pool: Workers, text: str) -> None:
+    while text not in pool.started[0].output():
+        await asyncio.sleep(0.01)

@@ -205,6 +205,8 @@ class Intake:
 
     async def refresh_loop(self) -> None:
         """Keep this worker's in-flight messages from looking abandoned (runs until cancelled)."""
+        from redis.exceptions import ResponseError
+
         options = self._options
         while True:
             await asyncio.sleep(options.refresh_every)
@@ -217,6 +219,8 @@ class Intake:
                 )
             except OUTAGE as exc:
                 log.debug("refreshing pending messages failed: %s", exc)
+            except ResponseError as exc:  # the group is gone: the reader recreates it
+                log.warning("refreshing pending messages failed: %s", exc)
 
 
 async def _first(*waits: Any) -> None:

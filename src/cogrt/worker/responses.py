@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from cogrt.worker.options import WorkerOptions
 
 __all__ = ["ResponsePublisher"]
+
+log = logging.getLogger("cogrt.worker")
 
 _MERGEABLE = frozenset({"output", "logs"})
 _FINISH = """
@@ -189,7 +192,14 @@ class ResponsePublisher:
                 elif item.message_ids:
                     pipe.xack(options.stream, options.group, *item.message_ids)
                     pipe.xdel(options.stream, *item.message_ids)
-            await pipe.execute()
+            replies = await pipe.execute(raise_on_error=False)
+        for reply in replies:
+            # Redis refused one command (its group deleted, a key of the wrong type): the
+            # rest of the batch is written; one refusal must not stop every later result.
+            if isinstance(reply, Exception) and not isinstance(reply, OUTAGE):
+                log.error("Redis refused a write: %s", reply)
+            elif isinstance(reply, Exception):
+                raise reply
 
     def _append(self, pipe: Pipeline, prediction_id: str, event: str, body: bytes) -> None:
         pipe.xadd(
