@@ -145,13 +145,16 @@ async def test_cancel_before_pickup_cancels_without_running(
 async def test_sigterm_finishes_in_flight_work_then_exits_0(
     redis: aioredis.Redis, stream: str, pool: Workers, tmp_path: Path
 ):
-    marker = tmp_path / "started"
+    marker, go = tmp_path / "started", tmp_path / "go"
     worker = pool.start()
-    pid = await cogrt.queue.submit(redis, stream, {"n": 1, "sleep": 0.5, "record": str(marker)})
+    pid = await cogrt.queue.submit(
+        redis, stream, {"n": 1, "record": str(marker), "wait_for": str(go)}
+    )
     await until(lambda: _exists(marker))
     worker.process.send_signal(signal.SIGTERM)
     worker.wait_for_output("stopped reading; 1 predictions in flight")
     later = await cogrt.queue.submit(redis, stream, {"n": 2})
+    go.touch()  # the in-flight prediction ends only now, after reading stopped
     assert worker.wait_exit() == 0
     assert (await cogrt.queue.result(redis, pid))["status"] == "succeeded"
     assert await redis.get(keys.result_key(later)) is None  # not read: left for others

@@ -143,10 +143,19 @@ class Intake:
             {options.stream: "0"},
             count=len(held) + self._ledger.free() + 1,
         )
-        for _stream, entries in reply or ():
-            for message_id, fields in entries:
-                if fields and text(message_id) not in held and self._ledger.free() > 0:
-                    self._jobs.take(text(message_id), fields, delivery=2)
+        found = [
+            (text(message_id), fields)
+            for _stream, entries in reply or ()
+            for message_id, fields in entries
+            if fields and text(message_id) not in held
+        ]
+        deliveries = await self._deliveries([message_id for message_id, _ in found])
+        for message_id, fields in found:
+            if self._ledger.free() == 0:
+                break
+            times = deliveries.get(message_id, 2)
+            dead = times > options.max_deliveries
+            self._jobs.take(message_id, fields, delivery=times, dead=dead)
 
     async def _read(self, count: int, block: int) -> None:
         options = self._options

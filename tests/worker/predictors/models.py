@@ -22,8 +22,13 @@ class Async(BasePredictor):
         record: str = "",
         crash: bool = False,
         block_once: str = "",
+        wait_for: str = "",
     ) -> str:
         _record(record, n)
+        for _ in range(6000):  # the test creates the file when it wants this run to end
+            if not wait_for or os.path.exists(wait_for):
+                break
+            await asyncio.sleep(0.01)
         if crash:
             os._exit(3)
         if block_once and not os.path.exists(block_once):
