@@ -19,6 +19,7 @@ from cogrt.supervisor.entry import supervision_wanted
         ([], {"COGRT_SUPERVISE": "false"}, False),
         (["predict", "-i", "x=1"], {}, False),
         (["schema"], {}, False),
+        (["worker", "--stream", "s"], {}, False),  # a queue worker runs unsupervised
     ],
 )
 def test_when_to_supervise(argv: list[str], environ: dict[str, str], wanted: bool) -> None:
