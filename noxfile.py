@@ -26,7 +26,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[lint,uvicorn]")
+    session.install("-e", ".[lint,uvicorn,redis]")
     session.run("mypy")
 
 

@@ -24,6 +24,7 @@ from cogrt.supervisor.entry import supervision_wanted
         (["--help"], {}, False),
         (["serve", "--help"], {}, False),
         (["p.py:P", "--version"], {}, False),
+        (["worker", "--stream", "s"], {}, False),  # a queue worker runs unsupervised
     ],
 )
 def test_when_to_supervise(argv: list[str], environ: dict[str, str], wanted: bool) -> None:

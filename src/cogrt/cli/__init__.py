@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("predict", "run one prediction, like cog predict", "cogrt.cli.predict"),
     Command("train", "run one training, like cog train", "cogrt.cli.train"),
     Command("schema", "print the OpenAPI schema without running setup()", "cogrt.cli.schema"),
+    Command("worker", "pull predictions from a Redis stream", "cogrt.cli.worker"),
     Command(
         "bench", "load-test the model at several concurrencies or rates", "cogrt.bench.command"
     ),
