@@ -128,3 +128,28 @@ def test_install_is_counted_and_uninstall_restores_the_originals() -> None:
     assert time.sleep is interruptible._sleep
     assert threading.Condition.wait is interruptible._condition_wait
     interruptible.install()  # for the fixture's uninstall
+
+
+def test_one_cancel_raises_once_and_cleanup_then_blocks_normally() -> None:
+    guard = CancelGuard()
+    gate = threading.Event()
+
+    def call() -> str:
+        try:
+            time.sleep(3600)
+        except CancelationException:
+            total = sum(range(100_000))  # many bytecode boundaries: nothing else is pending
+            assert gate.wait(30)  # woken by set(), not cut short by the cancel
+            return f"cleaned {total}"
+        return "slept"
+
+    thread, outcome = in_guarded_thread(call, guard)
+    blocked(guard)
+    guard.cancel()
+    deadline = time.monotonic() + 30
+    while not guard._wakers:  # the cleanup's wait registered: it is blocking
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    gate.set()
+    thread.join(30)
+    assert outcome == [f"cleaned {sum(range(100_000))}"]

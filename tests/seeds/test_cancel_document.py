@@ -22,6 +22,7 @@ from cogrt.runner.runtime import Runtime
 from tests.support.data_uris import data_uri
 from tests.support.harness import running
 from tests.support.predictors import PredictorFolder
+from tests.support.waiting import until
 
 SEEDS = PredictorFolder(Path(__file__).resolve().parent / "predictors")
 
@@ -64,6 +65,7 @@ async def test_cancel_interrupts_the_blocking_call(
         runtime.decode_request(f'{{"input":{{"image":"{image}"}}}}'.encode())
     )
     await entered.wait()
+    await until(lambda: bool(prediction.guard._wakers))  # blocked in the call, not before it
     prediction.cancel()
     await cleaning.wait()  # the document's `except CancelationException:` ran
     module.CLEANUP_GATE.set()

@@ -12,8 +12,10 @@ while a runtime's worker thread exists, by versions that behave exactly like
 the originals on every thread except one: the worker thread while a guarded
 call (a prediction) runs there. On that thread they register a *waker* with
 the prediction's ``CancelGuard``; a cancel injects the exception, then calls
-the wakers, and the blocked call returns at once, so the exception is raised
-within microseconds:
+the wakers, and the blocked call returns at once. It then raises the cancel
+itself, withdrawing the injected exception (still pending: the thread was
+blocked since before the cancel), so the exception surfaces inside the call
+and never later in code that did not expect it:
 
 * ``time.sleep``: waits on a private lock the waker releases;
 * ``threading.Condition.wait``, and with it ``Event.wait``, ``queue.Queue``'s
@@ -39,7 +41,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 __all__ = ["KILL_AFTER", "Watcher", "install", "installed", "uninstall", "watchers"]
 
@@ -57,6 +59,9 @@ class Watcher(Protocol):
 
     def unwatch(self, waker: Callable[[], None]) -> None: ...
 
+    def claim(self) -> NoReturn:
+        """Raise the cancel here, withdrawing the injected exception not yet delivered."""
+
 
 watchers: dict[int, Watcher] = {}
 """Thread id -> the guard of the call running there; the guard keeps it current."""
@@ -69,20 +74,19 @@ _popen_communicate = subprocess.Popen.communicate
 _TIMEOUT_MAX = threading.TIMEOUT_MAX
 
 
-def _checkpoint() -> None:
-    """Deliver a pending injected exception: every Python call checks on entry."""
+def _register(guard: Watcher, waker: Callable[[], None]) -> None:
+    """Have a cancel call ``waker``; raise a cancel that came during registration.
 
-
-def _deliver_pending(guard: Watcher) -> None:
-    """Raise a cancel that arrived while the waker was being registered.
-
-    Registration takes the guard's lock, so a cancel is either before it
-    (``requested`` is set here, its exception pending or already delivered
-    and handled) or after it (it calls the waker). A pending exception is
-    raised by the checkpoint; a delivered one is not raised twice.
+    Registration takes the guard's lock, so a cancel comes before it or calls
+    the waker. One that came before this call began was delivered at a
+    bytecode boundary on the way here (or caught, and this call is cleanup
+    code): this call blocks normally. One that came while registering is
+    still pending: it is raised now, not after the blocking call.
     """
-    if guard.requested:
-        _checkpoint()
+    before = guard.requested
+    guard.watch(waker)
+    if guard.requested and not before:
+        guard.claim()
 
 
 class _Wake:
@@ -121,16 +125,15 @@ def sleep(secs: float, /) -> None:
     lock = _thread.allocate_lock()
     lock.acquire()
     wake = _Wake(lock)
-    guard.watch(wake)
     try:
-        _deliver_pending(guard)
+        _register(guard, wake)
         deadline = time.monotonic() + secs
         while not lock.acquire(True, min(secs, _TIMEOUT_MAX)):
             secs = deadline - time.monotonic()
             if secs <= 0:
                 break
-        if wake.fired:
-            _checkpoint()  # the cancel's exception, raised inside this try
+        if wake.fired:  # woken by the cancel: its exception is still pending
+            guard.claim()
     finally:
         guard.unwatch(wake)
     return None
@@ -151,8 +154,7 @@ def condition_wait(self: threading.Condition, timeout: float | None = None) -> b
     wake = _Wake(waiter, cond._waiters)
     gotit = False
     try:  # restore state no matter what, as CPython does
-        guard.watch(wake)
-        _deliver_pending(guard)
+        _register(guard, wake)
         if timeout is None:
             waiter.acquire()
             gotit = True
@@ -162,7 +164,7 @@ def condition_wait(self: threading.Condition, timeout: float | None = None) -> b
             gotit = waiter.acquire(False)
         if wake.fired:  # woken by the cancel, not by notify()
             gotit = False
-            _checkpoint()
+            guard.claim()
         return gotit
     finally:
         cond._acquire_restore(saved_state)
@@ -203,12 +205,11 @@ def _terminating(original: Callable[..., Any]) -> Callable[..., Any]:
         if guard is None:
             return original(self, *args, **kwargs)
         waker = _Terminator(self)
-        guard.watch(waker)
         try:
-            _deliver_pending(guard)
+            _register(guard, waker)
             result = original(self, *args, **kwargs)
             if waker.fired:
-                _checkpoint()
+                guard.claim()
             return result
         finally:
             guard.unwatch(waker)

@@ -24,7 +24,7 @@ import contextvars
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from cogrt.errors import CancelationException
 from cogrt.runner import interruptible
@@ -105,6 +105,17 @@ class CancelGuard:
         with self._lock:
             if waker in self._wakers:
                 self._wakers.remove(waker)
+
+    def claim(self) -> NoReturn:
+        """Raise the cancel now, on the guarded thread, withdrawing the pending injection.
+
+        A woken blocking call raises here rather than wait for the injected
+        exception, whose delivery waits for the interpreter's next check.
+        """
+        with self._lock:
+            if self._thread_id is not None:
+                _set_async_exc(self._thread_id, None)
+        raise self._exception()
 
     def enter(self) -> None:
         """Mark the guarded call as running; a cancel requested earlier fires now."""
