@@ -51,6 +51,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload("sse1000", "stream_tokens", "sse"),
         Workload("webhooks1000", "stream_tokens", "webhooks"),
         Workload("cancel", "cpu_burn", "cancel"),
+        Workload("cancel_sleep", "sync_sleep", "cancel", body={"input": {"seconds": 30.0}}),
         Workload("health_busy", "cpu_burn", "health"),
     )
 }
@@ -112,7 +113,9 @@ def _probe(server: RunningServer, workload: Workload, settings: Settings) -> dic
     if workload.kind == "sse":
         coro = probes.sse_probe(url, 1000, settings.sse_repeats, timeout)
     elif workload.kind == "cancel":
-        coro = probes.cancel_probe(url, settings.cancel_repeats, 60.0, timeout)
+        seconds = float(workload.body.get("input", {}).get("seconds", 60.0))
+        # A server that waits for the call to end answers after `seconds`.
+        coro = probes.cancel_probe(url, settings.cancel_repeats, seconds, seconds + timeout)
     elif workload.kind == "health":
         coro = probes.health_probe(url, settings.burn_seconds, 20, timeout)
     elif workload.kind == "webhooks":

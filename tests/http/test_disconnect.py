@@ -102,7 +102,7 @@ async def test_a_busy_slot_is_still_409_at_once_and_a_stuck_cancel_after_the_wai
 ) -> None:
     """Only a canceled prediction is waited for, and only for ``CANCELED_SLOT_WAIT``."""
     monkeypatch.setattr(submission, "CANCELED_SLOT_WAIT", 0.05)
-    module = load("http_gate")  # predict() blocks in a lock acquire: a cancel cannot land
+    module = load("http_gate")  # predict() blocks in Lock.acquire: a cancel cannot land
     try:
         async with served(module.Predictor) as (client, app):
             await client.put("/predictions/g1", json={"input": {}}, headers=ASYNC)

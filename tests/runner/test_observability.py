@@ -51,8 +51,6 @@ def test_scope_outside_a_prediction_is_a_silent_no_op() -> None:
     [
         ([("k", 1, "bogus")], TypeError, "Invalid metric mode: 'bogus'"),
         ([("k", object(), None)], TypeError, "Unsupported metric value type: object"),
-        ([("k", 1, None), ("k", "s", None)], TypeError, "has type int, cannot set to str"),
-        ([("k", "s", "incr")], TypeError, "Increment mode requires int or float, got str"),
         ([("k", float("nan"), None)], ValueError, "finite"),
         ([("a" * 129, 1, None)], ValueError, "128 characters or fewer (got 129 characters)"),
         ([("a.b.c.d.e", 1, None)], ValueError, "at most 4 dot-separated segments (got 5)"),
@@ -68,6 +66,33 @@ def test_metric_validation(calls: list, error: type, message: str) -> None:
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         for key, value, mode in calls:
             scope.record_metric(key, value, mode)
+
+
+def test_replace_overwrites_a_value_of_any_type() -> None:
+    scope = Scope()
+    scope.record_metric("k", 1)
+    scope.record_metric("k", 1.5)
+    scope.record_metric("k", "s", "replace")
+    scope.metrics["k"] = {"a": [1]}
+    assert scope.snapshot() == {"k": {"a": [1]}}
+
+
+@pytest.mark.parametrize(
+    ("calls", "kept", "reason"),
+    [
+        ([("k", "s", "incr")], {}, "Increment mode requires int or float, got str"),
+        ([("k", "s", None), ("k", 1, "incr")], {"k": "s"}, "cannot increment a str"),
+        ([("k", 1, "append"), ("k", 2.0, "increment")], {"k": [1]}, "cannot increment a list"),
+    ],
+)
+def test_an_increment_that_cannot_add_is_logged_and_skipped(
+    calls: list, kept: dict, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scope = Scope()
+    for key, value, mode in calls:
+        scope.record_metric(key, value, mode)
+    assert scope.snapshot() == kept
+    assert f"cogrt: metric 'k' was not recorded: {reason}" in capsys.readouterr().err
 
 
 def test_append_to_a_scalar_makes_a_list_and_deleting_allows_a_new_type() -> None:

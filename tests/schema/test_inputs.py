@@ -103,11 +103,20 @@ def test_wrong_type(model: InputModel, field: str, value: Any, message: str) -> 
     assert messages(model, body) == [(field, message)]
 
 
-@pytest.mark.parametrize("field", ["maybe", "blank", "s", "n", "nums", "data", "choice"])
-def test_explicit_null_is_rejected_even_when_optional(model: InputModel, field: str) -> None:
-    kind = {"n": "integer", "blank": "integer", "nums": "array", "data": "object"}
+@pytest.mark.parametrize("field", ["s", "n", "nums", "data", "choice"])
+def test_explicit_null_is_rejected_where_the_document_does_not_allow_it(
+    model: InputModel, field: str
+) -> None:
+    kind = {"n": "integer", "nums": "array", "data": "object"}
     expected = f'null is not of type "{kind.get(field, "string")}"'
     assert messages(model, {"n": 5, field: None}) == [(field, expected)]
+
+
+@pytest.mark.parametrize("field", ["maybe", "blank"])
+def test_explicit_null_is_accepted_for_a_nullable_input(model: InputModel, field: str) -> None:
+    """The document says ``nullable: true``: ``null`` is the predictor's ``None`` (issue 17)."""
+    assert decode(model, {"input": {"n": 5, field: None}}).input[field] is None
+    assert model.validate_input({"n": 5, field: None})[field] is None
 
 
 def test_minimum_and_maximum_are_inclusive(model: InputModel) -> None:
@@ -307,7 +316,7 @@ def test_malformed_json_is_a_400(model: InputModel, body: bytes) -> None:
 def test_validate_input_has_the_same_semantics(model: InputModel) -> None:
     assert model.validate_input({"n": 3, "f": 10, "zz": 1}) == {"n": 3, "f": 10, "blank": None}
     with pytest.raises(InputValidationError) as info:
-        model.validate_input({"n": True, "maybe": None})
+        model.validate_input({"n": True, "s": None})
     assert [e["msg"] for e in info.value.detail] == [
         'true is not of type "integer"',
         'null is not of type "string"',

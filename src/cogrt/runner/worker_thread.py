@@ -8,11 +8,13 @@ a queue of ``(context, fn, args, future, guard)``; the result goes back with
 
 Cancel semantics (the part users ask about): ``CancelGuard.cancel()`` raises
 ``CancelationException`` asynchronously in this thread, at the next bytecode
-boundary of user code. A blocking C call (``time.sleep``, a CUDA kernel)
-finishes first. The exception is injected only while the guarded call runs,
-decided under a lock, and any exception still pending when the call ends is
-cleared, so a cancel that races with completion can land neither in cogrt's
-code nor in the next prediction.
+boundary of user code, and wakes the blocking call the thread is in, if it is
+one :mod:`cogrt.runner.interruptible` knows (``time.sleep``, condition and
+event waits, queues, subprocess waits). Any other blocking C call (a CUDA
+kernel, a socket read) finishes first. The exception is injected only while
+the guarded call runs, decided under a lock, and any exception still pending
+when the call ends is cleared, so a cancel that races with completion can
+land neither in cogrt's code nor in the next prediction.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import contextvars
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from cogrt.errors import CancelationException
+from cogrt.runner import interruptible
 
 __all__ = ["CancelGuard", "Outcome", "WorkerThread"]
 
@@ -76,16 +79,43 @@ class CancelGuard:
         self._lock = threading.Lock()
         self._thread_id: int | None = None
         self._exception = exception
+        self._wakers: list[Callable[[], None]] = []
         self.requested = False
 
     def cancel(self) -> None:
-        """Request cancel; injects now if the guarded call is running. Idempotent."""
+        """Request cancel; injects now if the guarded call is running, and wakes it. Idempotent."""
         with self._lock:
             if self.requested:
                 return
             self.requested = True
             if self._thread_id is not None:
                 _set_async_exc(self._thread_id, self._exception)
+                for waker in self._wakers:
+                    try:
+                        waker()
+                    except Exception:  # a waker must not stop the cancel or the others
+                        pass
+
+    def watch(self, waker: Callable[[], None]) -> None:
+        """Have a cancel call ``waker`` (it wakes the guarded thread) until ``unwatch``."""
+        with self._lock:
+            self._wakers.append(waker)
+
+    def unwatch(self, waker: Callable[[], None]) -> None:
+        with self._lock:
+            if waker in self._wakers:
+                self._wakers.remove(waker)
+
+    def claim(self) -> NoReturn:
+        """Raise the cancel now, on the guarded thread, withdrawing the pending injection.
+
+        A woken blocking call raises here rather than wait for the injected
+        exception, whose delivery waits for the interpreter's next check.
+        """
+        with self._lock:
+            if self._thread_id is not None:
+                _set_async_exc(self._thread_id, None)
+        raise self._exception()
 
     def enter(self) -> None:
         """Mark the guarded call as running; a cancel requested earlier fires now."""
@@ -93,13 +123,17 @@ class CancelGuard:
             if self.requested:
                 raise self._exception()
             self._thread_id = threading.get_ident()
+            interruptible.watchers[self._thread_id] = self
 
     def exit(self) -> None:
         """Stop injections and clear one that was sent but not yet delivered."""
         with self._lock:
             thread_id, self._thread_id = self._thread_id, None
-            if thread_id is not None and self.requested:
-                _set_async_exc(thread_id, None)  # clear pending
+            if thread_id is not None:
+                interruptible.watchers.pop(thread_id, None)
+                self._wakers.clear()
+                if self.requested:
+                    _set_async_exc(thread_id, None)  # clear pending
 
 
 def guarded_call(guard: CancelGuard, fn: Callable[..., Any], *args: Any) -> Any:
@@ -143,6 +177,7 @@ class WorkerThread:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
+        self._stopped = False
 
     def submit(
         self, fn: Callable[..., Any], *args: Any, guard: CancelGuard | None = None
@@ -150,6 +185,7 @@ class WorkerThread:
         """Run ``fn(*args)`` on the thread in a copy of the caller's context."""
         if not self._started:
             self._started = True
+            interruptible.install()
             self._thread.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
@@ -162,6 +198,10 @@ class WorkerThread:
             return True
         self._jobs.put(None)
         self._thread.join(timeout)
+        if self._stopped:
+            return not self._thread.is_alive()
+        self._stopped = True
+        interruptible.uninstall()
         return not self._thread.is_alive()
 
     def _run(self) -> None:

@@ -41,7 +41,7 @@ def download_targets(
     ``index`` is the list position for ``list[Path]`` inputs, else None.
     """
     targets: list[tuple[str, int | None, str]] = []
-    for field in signature.inputs:
+    for field in signature.arguments:
         if field.file_kind != "path":
             continue
         value = validated.get(field.name, field.default if field.has_default else None)
@@ -80,7 +80,7 @@ def build_arguments(
     *,
     user_agent: str | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for every declared input.
+    """Keyword arguments for every declared input the entry takes.
 
     Present values are converted (Path, File, Secret; everything else is
     passed as parsed); absent ones take their declared default, or None when
@@ -90,7 +90,7 @@ def build_arguments(
     ``user_agent`` is sent by ``File`` inputs that stream from a URL.
     """
     kwargs: dict[str, Any] = {}
-    for field in signature.inputs:
+    for field in signature.arguments:
         if field.name in validated:
             value = validated[field.name]
         elif field.has_default:

@@ -8,7 +8,9 @@ the JSON-schema validator Cog's runtime uses (Rust ``jsonschema``, e.g.
 ``"abc" is not of type "integer"``, ``null is not of type "string"``), so
 clients written against Cog read the same text.
 
-Semantics follow spec §8.2: ``nullable`` is an annotation only, booleans are
+Semantics follow spec §8.2, with one amendment: ``nullable: true`` accepts an
+explicit ``null`` (the document promises it, and the predictor gets ``None``,
+what an absent optional input gives it too; Cog 0.23 rejects it). Booleans are
 not numbers, ``2.0`` is not an integer (spec §6.3 allows rejecting it, and the
 msgspec path does), ``pattern`` is a search. One ``format`` is checked:
 ``uri`` marks a file input (``cog.Path``/``cog.File``), whose string must be
@@ -52,6 +54,8 @@ class Rule:
     any_of: tuple[Rule, ...] | None = None
     file_url: bool = False
     """A string must be an http(s) URL or a data URI (``format: uri``, a file input)."""
+    nullable: bool = False
+    """``null`` passes (``nullable: true``), whatever ``types`` says."""
 
     @property
     def has_file_url(self) -> bool:
@@ -103,6 +107,7 @@ def rule_from_schema(
             else None
         ),
         file_url=merged.get("format") == "uri" and not local_paths,
+        nullable=merged.get("nullable") is True,
     )
 
 
@@ -194,6 +199,8 @@ def rule_errors(rule: Rule, value: Any, path: str = "") -> Iterator[tuple[str, s
     A value of the wrong type gets only the type error: range, length and
     enum checks say nothing useful about it.
     """
+    if value is None and rule.nullable:
+        return
     if rule.types and not any(has_type(value, t) for t in rule.types):
         wanted = ", ".join(f'"{t}"' for t in rule.types)
         plural = "s" if len(rule.types) > 1 else ""

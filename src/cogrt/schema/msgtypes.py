@@ -25,7 +25,8 @@ def msgspec_type(rule: Rule) -> Any | None:
     """The msgspec type accepting exactly what ``rule`` accepts, or None.
 
     ``number`` becomes ``int | float`` so an integral JSON number stays an
-    ``int``; ``null`` is accepted only where the schema's ``type`` says so.
+    ``int``; ``null`` is accepted where the schema's ``type`` says so, and
+    where it says ``nullable: true``.
     """
     try:
         typ = _build(rule)
@@ -37,6 +38,13 @@ def msgspec_type(rule: Rule) -> Any | None:
 
 
 def _build(rule: Rule) -> Any | None:
+    typ = _build_non_null(rule)
+    if typ is None or typ is Any or not rule.nullable:
+        return typ
+    return typ | None
+
+
+def _build_non_null(rule: Rule) -> Any | None:
     if rule.any_of is not None:
         if rule.types or rule.enum is not None:
             return None

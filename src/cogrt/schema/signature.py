@@ -39,6 +39,14 @@ class Signature:
     concurrency_max: int | None = None
     passthrough: bool = False
     warnings: tuple[str, ...] = field(default=())
+    not_passed: frozenset[str] = frozenset()
+    """Declared inputs the entry does not take (a legacy ``@cog.input`` its
+    ``predict()`` has no parameter for): validated and documented, not passed."""
+
+    @functools.cached_property
+    def arguments(self) -> tuple[InputField, ...]:
+        """The inputs passed to the entry as keyword arguments, in declaration order."""
+        return tuple(f for f in self.inputs if f.name not in self.not_passed)
 
     @functools.cached_property
     def file_inputs(self) -> tuple[str, ...]:
@@ -62,8 +70,10 @@ def inspect_entry(fn: Callable[..., Any], *, legacy_none_defaults: bool = False)
         if not (name == "self" and p.kind is p.POSITIONAL_OR_KEYWORD and _is_method(fn))
     ]
     passthrough = False
+    not_passed: frozenset[str] = frozenset()
     if legacy_specs is not None:
         inputs = tuple(legacy_field(i, spec) for i, spec in enumerate(legacy_specs))
+        not_passed = _legacy_mismatches(target, parameters, legacy_specs, warnings)
     else:
         named = [p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         for p in parameters:
@@ -95,7 +105,43 @@ def inspect_entry(fn: Callable[..., Any], *, legacy_none_defaults: bool = False)
         concurrency_max=_concurrency(fn),
         passthrough=passthrough,
         warnings=tuple(warnings),
+        not_passed=not_passed,
     )
+
+
+def _legacy_mismatches(
+    target: Callable[..., Any],
+    parameters: list[inspect.Parameter],
+    specs: list[LegacyInputSpec],
+    warnings: list[str],
+) -> frozenset[str]:
+    """The ``@cog.input`` names ``predict()`` cannot take; fail on parameters nothing fills.
+
+    The legacy document's own first example declares an input (``scale``)
+    that its ``predict(self, input)`` does not take: such an input is still
+    validated and documented, but not passed (one warning each). A parameter
+    without a default that no ``@cog.input`` declares could never be given a
+    value, so every prediction would fail: a definition error at start-up.
+    """
+    declared = {spec.name for spec in specs}
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return frozenset()
+    takes = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    for p in parameters:
+        no_default = p.default is p.empty and p.kind is not p.VAR_POSITIONAL
+        if no_default and p.name not in declared:
+            raise PredictorDefinitionError(
+                f"{_qualname(target)}() has a parameter {p.name!r} without a default that "
+                f"no @cog.input declares: each parameter must correspond to a @cog.input "
+                f"annotation (add @cog.input({p.name!r}, type=...)) or have a default"
+            )
+    skipped = [spec.name for spec in specs if spec.name not in takes]
+    for name in skipped:
+        warnings.append(
+            f"input {name!r} is declared with @cog.input but {_qualname(target)}() has no "
+            f"parameter {name!r}: it is validated and documented, but not passed to it"
+        )
+    return frozenset(skipped)
 
 
 def _innermost(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,6 +9,7 @@ globals. Outside a prediction every call is a silent no-op, as in Cog.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -84,7 +85,14 @@ class Scope:
         self._listener = None
 
     def record_metric(self, key: str, value: Any, mode: str | None = None) -> None:
-        """Record ``value`` under the dotted ``key``; ``None`` deletes it."""
+        """Record ``value`` under the dotted ``key``; ``None`` deletes it.
+
+        A metric is bookkeeping and never fails a prediction over what is
+        already stored: ``replace`` overwrites a value of any type, and an
+        ``incr`` that cannot add (a non-number on either side) leaves the
+        metric as it was and writes its error to the prediction's logs. A
+        call that is wrong in itself (mode, name, value type) still raises.
+        """
         if mode not in _MODES:
             raise TypeError(
                 f"Invalid metric mode: {mode!r}. Expected 'replace', 'incr', or 'append'."
@@ -98,14 +106,15 @@ class Scope:
         _check_value(value)
         kind = type(value)
         if wire_mode == "increment":
-            if kind not in (int, float):
-                raise TypeError(f"Increment mode requires int or float, got {kind.__name__}")
             current = self._get(key)
+            if kind not in (int, float):
+                return _not_recorded(
+                    key, f"Increment mode requires int or float, got {kind.__name__}"
+                )
             if current is not None and type(current) not in (int, float):
-                raise TypeError(_type_change(key, type(current), kind))
+                return _not_recorded(key, f"cannot increment a {type(current).__name__}")
             value = (current or 0) + value
             kind = type(value)
-            self._types[key] = kind
         elif wire_mode == "append":
             current = self._get(key)
             value = (
@@ -114,10 +123,6 @@ class Scope:
                 else ([*current, value] if isinstance(current, list) else [current, value])
             )
             kind = list
-        previous = self._types.get(key)
-        # append turns a scalar into ``[existing, value]`` (spec §17.2), never a type error
-        if previous is not None and previous is not kind and wire_mode == "replace":
-            raise TypeError(_type_change(key, previous, kind))
         self._types[key] = kind
         self._set(key, value)
         self._notify((key, value, wire_mode))
@@ -229,11 +234,9 @@ def _check_value(value: Any) -> None:
         raise ValueError(f"metric value must be a finite number, got {value}")
 
 
-def _type_change(key: str, old: type, new: type) -> str:
-    return (
-        f"Metric '{key}' has type {old.__name__}, cannot set to {new.__name__} "
-        "without deleting first"
-    )
+def _not_recorded(key: str, reason: str) -> None:
+    """Say why a metric was left unchanged, in the prediction's logs (its stderr)."""
+    print(f"cogrt: metric {key!r} was not recorded: {reason}", file=sys.stderr)
 
 
 def _copy(node: Any) -> Any:
