@@ -21,13 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -35,12 +34,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cogrt.http.access_log import AccessLog
 from cogrt.http.app import DEFAULT_GRACE_PERIOD, create_app, request_shutdown
 from cogrt.http.default_logging import default_logging
+from cogrt.http.engines import BACKLOG, run_hypercorn, run_uvicorn
 from cogrt.http.stop_rule import StopRule
 
 __all__ = ["BACKLOG", "SWITCH_INTERVAL", "bind_socket", "serve", "serve_app"]
 
-BACKLOG = 2048
-"""Listen backlog: bursts of clients must queue, not be refused by the kernel."""
 SWITCH_INTERVAL = 0.0005
 """GIL switch interval while serving, in seconds (CPython's default is 0.005).
 
@@ -49,16 +47,6 @@ the event loop thread wakes it waits up to this long for it, several times
 per request. At the default, a health check during a CPU-bound prediction
 takes ~15 ms; at 0.5 ms it takes ~4 ms, for a few percent of the
 predictor's own throughput.
-"""
-
-HEADER_TIMEOUT = 5
-"""Seconds a connection may take to send a request's headers, or stay idle between requests.
-
-hypercorn closes such a connection after its ``keep_alive_timeout``, which
-covers both. uvicorn's ``timeout_keep_alive`` starts only after a response
-and stops at the first byte received, so a client that connects and sends
-nothing, or half a request line, held a connection (and a descriptor) for
-ever; ``_header_deadline_protocol`` adds the missing deadline.
 """
 
 log = logging.getLogger("cogrt.server")
@@ -147,9 +135,9 @@ async def serve_app(
     try:
         with _signals(app, await_explicit_shutdown):
             if http == "uvicorn":
-                await _uvicorn(served, sock, drained)
+                await run_uvicorn(served, sock, drained)
             else:
-                await _hypercorn(served, sock, drained)
+                await run_hypercorn(served, sock, drained)
     finally:
         if forward is not None:
             forward.cancel()
@@ -219,106 +207,6 @@ class _Drained:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._served.wait_idle(), self._grace)
         return max(0.0, deadline - loop.time())
-
-
-async def _hypercorn(app: ASGIApp, sock: socket.socket, drained: _Drained) -> None:
-    from hypercorn.asyncio import serve as hypercorn_serve
-    from hypercorn.config import Config
-    from hypercorn.typing import ASGIFramework
-
-    config = Config()
-    # hypercorn closes the socket it serves from; give it its own descriptor.
-    config.bind = [f"fd://{os.dup(sock.fileno())}"]
-    config.backlog = BACKLOG
-    config.keep_alive_timeout = HEADER_TIMEOUT  # also hypercorn's wait for a request's headers
-    config.accesslog = None  # AccessLog writes access lines, at a fraction of the cost
-    config.errorlog = logging.getLogger("cogrt.server.hypercorn")
-
-    async def trigger() -> None:
-        config.graceful_timeout = await drained()  # read by hypercorn once triggered
-
-    # Starlette's ASGI types are looser than hypercorn's TypedDicts; the app is ASGI 3.
-    framework = cast("ASGIFramework", app)
-    await hypercorn_serve(framework, config, shutdown_trigger=trigger, mode="asgi")
-
-
-async def _uvicorn(app: ASGIApp, sock: socket.socket, drained: _Drained) -> None:
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield  # serve_app owns the signals (await_explicit_shutdown needs that)
-
-    config = uvicorn.Config(
-        app,
-        http=_header_deadline_protocol(),
-        ws="none",  # Cog's API has no websockets; "auto" imports a websockets stack at start
-        lifespan="on",
-        log_config=None,
-        access_log=False,  # AccessLog writes access lines, at a fraction of the cost
-        backlog=BACKLOG,
-        timeout_keep_alive=HEADER_TIMEOUT,
-    )
-    server = Server(config)
-
-    async def watch() -> None:
-        config.timeout_graceful_shutdown = math.ceil(await drained())  # read by shutdown()
-        server.should_exit = True
-
-    watcher = asyncio.get_running_loop().create_task(watch())
-    try:
-        await server.serve(sockets=[sock])
-    finally:
-        watcher.cancel()
-
-
-def _header_deadline_protocol() -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol, closing a connection whose headers are late.
-
-    The deadline runs from the moment the connection opens, and again from
-    the end of each response, until the next request's headers are complete;
-    no request is in progress meanwhile, so closing interrupts nothing. The
-    body is not covered, as with hypercorn.
-    """
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class HeaderDeadline(HttpToolsProtocol):
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(transport)  # type: ignore[arg-type]
-            self._await_headers()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_header_timer()
-            super().connection_lost(exc)
-
-        def on_headers_complete(self) -> None:
-            self._stop_header_timer()
-            super().on_headers_complete()
-
-        def on_response_complete(self) -> None:
-            pipelined = bool(self.pipeline)  # if so, super() starts a request already read
-            super().on_response_complete()
-            if not pipelined and not self.transport.is_closing():
-                self._await_headers()
-
-        def _await_headers(self) -> None:
-            self._stop_header_timer()
-            self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._headers_late)
-
-        def _stop_header_timer(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _headers_late(self) -> None:
-            self._header_timer = None
-            if not self.transport.is_closing():
-                self.transport.close()
-
-    return HeaderDeadline
 
 
 @contextlib.contextmanager

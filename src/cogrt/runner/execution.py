@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ from cogrt.transfer.uploads import (
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Execution", "FileConverter"]
+__all__ = ["Execution", "ExecutionOptions", "FileConverter"]
 
 MAX_DOWNLOAD_BYTES = 1 << 30
 
@@ -78,6 +79,20 @@ class FileConverter:
         return file_to_data_uri(value, index)
 
 
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """The runtime's choices every prediction of a target follows."""
+
+    user_agent: str | None = None
+    """Sent with input downloads (``COG_USER_AGENT``)."""
+    upload_url: str | None = None
+    """File outputs are PUT there instead of becoming data URIs."""
+    keep_output_files: bool = False
+    """Returned temp files stay (``COGRT_KEEP_OUTPUT_FILES``)."""
+    local_dir: Path | None = None
+    """File outputs are copied there and answered as local paths (in-process clients)."""
+
+
 class Execution:
     """Everything needed to run predictions against one ``Target``."""
 
@@ -87,20 +102,16 @@ class Execution:
         worker: WorkerThread,
         client: Callable[[], httpx.AsyncClient],
         sink: Sink,
-        *,
-        user_agent: str | None = None,
-        upload_url: str | None = None,
-        keep_output_files: bool = False,
-        local_dir: Path | None = None,
+        options: ExecutionOptions,
     ) -> None:
         self.target = target
-        self._local_dir = local_dir
         self._worker = worker
         self._client = client
         self._sink = sink
-        self._user_agent = user_agent
-        self._upload_url = upload_url
-        self._keep_output_files = keep_output_files
+        self._user_agent = options.user_agent
+        self._upload_url = options.upload_url
+        self._keep_output_files = options.keep_output_files
+        self._local_dir = options.local_dir
 
     async def run(self, prediction: Prediction, validated: dict[str, Any]) -> None:
         """Drive ``prediction`` to a terminal state; never raises."""

@@ -35,7 +35,7 @@ from cogrt.errors import (
     PredictionNotFoundError,
 )
 from cogrt.runner import logs
-from cogrt.runner.execution import Execution
+from cogrt.runner.execution import Execution, ExecutionOptions
 from cogrt.runner.health import UserHealthcheck, health_report
 from cogrt.runner.prediction import Delivery, Prediction, new_prediction_id
 from cogrt.runner.setup import TargetLoader
@@ -170,10 +170,8 @@ class Runtime:
         A runtime not entered yet is waited for too: code that hands one to
         ``create_app`` (the supervised CLI) learns when the server's runtime is ready.
         """
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._setup_finished(), timeout)
-        except asyncio.TimeoutError:
-            pass
         return self.status
 
     async def _setup_finished(self) -> None:
@@ -201,21 +199,17 @@ class Runtime:
     def _adopt_loaded(self) -> None:
         loader = self._loader
         self._slots = loader.slots
-        user_agent = os.environ.get("COG_USER_AGENT")
+        options = ExecutionOptions(
+            os.environ.get("COG_USER_AGENT"),
+            self.upload_url,
+            self.keep_output_files,
+            self._local_dir,
+        )
 
         def execution(target: Target | None) -> Execution | None:
             if target is None:
                 return None
-            return Execution(
-                target,
-                self._worker,
-                self._http_client,
-                self._sink,
-                user_agent=user_agent,
-                upload_url=self.upload_url,
-                keep_output_files=self.keep_output_files,
-                local_dir=self._local_dir,
-            )
+            return Execution(target, self._worker, self._http_client, self._sink, options)
 
         self._predict = execution(loader.predict_target)
         self._train = execution(loader.train_target)
