@@ -17,7 +17,7 @@ from cogrt.config import Settings, apply_environment, load_cog_yaml
 from cogrt.errors import ConfigError
 from cogrt.schema.modes import Mode
 
-__all__ = ["Project", "add_ref_argument", "resolve_project"]
+__all__ = ["Project", "add_mode_argument", "add_ref_argument", "resolve_project"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,16 @@ def add_ref_argument(parser: argparse.ArgumentParser, mode: Mode = "predict") ->
         nargs="?",
         metavar="REF",
         help=f"the {mode} entry point, e.g. {example} [default: {where}]",
+    )
+
+
+def add_mode_argument(parser: argparse.ArgumentParser, verb: str) -> None:
+    """``--x-mode``: the training entry point as the primary one, as Cog's train server."""
+    parser.add_argument(
+        "--x-mode",
+        choices=("predict", "train"),
+        default="predict",
+        help=f"{verb} the training entry point as the primary one (as cog's train server)",
     )
 
 

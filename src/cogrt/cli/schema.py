@@ -7,7 +7,7 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING
 
-from cogrt.cli.project import Project, add_ref_argument, resolve_project
+from cogrt.cli.project import Project, add_mode_argument, add_ref_argument, resolve_project
 from cogrt.schema.modes import Mode
 
 if TYPE_CHECKING:
@@ -18,12 +18,7 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ref_argument(parser)
-    parser.add_argument(
-        "--x-mode",
-        choices=("predict", "train"),
-        default="predict",
-        help="describe the training entry point as the primary one (as cog's train server)",
-    )
+    add_mode_argument(parser, "describe")
 
 
 def run(ns: argparse.Namespace) -> int:

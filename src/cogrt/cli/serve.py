@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from cogrt.cli.help import env_flag
-from cogrt.cli.project import Project, add_ref_argument, resolve_project
+from cogrt.cli.project import Project, add_mode_argument, add_ref_argument, resolve_project
 from cogrt.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -34,12 +34,7 @@ _FALSE = frozenset({"false", "0", "no", "off", ""})
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ref_argument(parser)
-    parser.add_argument(
-        "--x-mode",
-        choices=("predict", "train"),
-        default="predict",
-        help="serve the training entry point as the primary one (cog's train server)",
-    )
+    add_mode_argument(parser, "serve")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on [default: 0.0.0.0]")
     parser.add_argument(
         "--port", type=int, default=None, help="port to listen on [env: PORT; default: 5000]"
