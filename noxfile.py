@@ -26,7 +26,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[lint,uvicorn,redis]")
+    session.install("-e", ".[lint,uvicorn,redis,test]")  # the pytest plugin is typed against pytest
     session.run("mypy")
 
 
