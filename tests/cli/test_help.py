@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from cogrt.cli import COMMANDS, main
+from tests.support.cli_process import run_cogrt
 from tests.support.predictors import PredictorFolder
 
 MODELS = PredictorFolder(Path(__file__).resolve().parent / "predictors")
 
 
 def cogrt(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
-    environ = {**os.environ, **env}
-    environ.pop("COG_PREDICT_TYPE_STUB", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cogrt", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        timeout=120,
-    )
+    return run_cogrt(cwd, *args, supervise=True, **env)
 
 
 def test_help_lists_every_command_with_one_line(tmp_path: Path) -> None:

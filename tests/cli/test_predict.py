@@ -3,14 +3,13 @@ stderr apart, files written to the working directory."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from tests.support.cli_process import run_cogrt
 from tests.support.predictors import PredictorFolder
 
 MODELS = PredictorFolder(Path(__file__).resolve().parent / "predictors")
@@ -18,15 +17,7 @@ image = MODELS.load("image")
 
 
 def cogrt(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
-    environ = {**os.environ, "COGRT_SUPERVISE": "0", **env}
-    environ.pop("COG_PREDICT_TYPE_STUB", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cogrt", *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        timeout=120,
-    )
+    return run_cogrt(cwd, *args, supervise=False, **env)
 
 
 def test_an_image_output_is_written_byte_identical(tmp_path: Path) -> None:
