@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -192,19 +194,27 @@ def queue_sample(
 ) -> dict[str, float]:
     _, slots, _, body = VARIANTS[name]
     stream = f"bench-{name}-{workers}-{time.time_ns()}"
+    with running_workers(workers, stream, folder, log, redis_url) as pids:
+        enqueued.clear()
+        backlog = max(slots, 32) * workers  # a queue with work waiting, as in production
+        return asyncio.run(queue_load(redis_url, stream, body, backlog, duration, pids, redis_pid))
+
+
+@contextlib.contextmanager
+def running_workers(
+    count: int, stream: str, folder: Path, log: Path, redis_url: str
+) -> Iterator[list[int]]:
+    """``count`` worker processes on ``stream``, ready (health port READY); their pids."""
     processes = []
     try:
-        for _i in range(workers):
+        for _ in range(count):
             port = free_port()
             command = [sys.executable, "-m", "cogrt", "worker", "--redis", redis_url]
             command += ["--stream", stream, "--port", str(port), "--host", "127.0.0.1"]
             processes.append((spawn(command, folder, log), port))
         for process, port in processes:
             wait_ready(f"http://127.0.0.1:{port}/health-check", process)
-        enqueued.clear()
-        backlog = max(slots, 32) * workers  # a queue with work waiting, as in production
-        pids = [process.pid for process, _ in processes]
-        return asyncio.run(queue_load(redis_url, stream, body, backlog, duration, pids, redis_pid))
+        yield [process.pid for process, _ in processes]
     finally:
         for process, _ in processes:
             stop(process)
@@ -234,19 +244,8 @@ async def cancel_round_trips(redis_url: str, stream: str, samples: int) -> list[
 def cancel_sample(folder: Path, log: Path, redis_url: str, samples: int) -> dict[str, float]:
     """Cancel latency with two workers (the cancel must find the one holding the id)."""
     stream = f"bench-cancel-{time.time_ns()}"
-    processes = []
-    try:
-        for _ in range(2):
-            port = free_port()
-            command = [sys.executable, "-m", "cogrt", "worker", "--redis", redis_url]
-            command += ["--stream", stream, "--port", str(port), "--host", "127.0.0.1"]
-            processes.append((spawn(command, folder, log), port))
-        for process, port in processes:
-            wait_ready(f"http://127.0.0.1:{port}/health-check", process)
+    with running_workers(2, stream, folder, log, redis_url):
         times = asyncio.run(cancel_round_trips(redis_url, stream, samples))
-    finally:
-        for process, _ in processes:
-            stop(process)
     return {"p50_ms": statistics.median(times), "max_ms": times[-1]}
 
 
