@@ -6,7 +6,7 @@ import asyncio
 import gc
 from typing import Any
 
-from cogrt.http.app import MANY_SLOTS_GC_THRESHOLD
+from cogrt.runner.gc_tuning import MANY_SLOTS_GC_THRESHOLD
 from tests.support.harness import served
 from tests.support.predictors import HTTP
 

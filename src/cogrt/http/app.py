@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -36,13 +35,13 @@ from cogrt.http.incoming import runtime_of
 from cogrt.http.responses import error_response, json_response
 from cogrt.http.sse import Streams
 from cogrt.http.submission import submit
+from cogrt.runner.gc_tuning import tune_gc_after_setup
 from cogrt.runner.runtime import Runtime
 from cogrt.sdk import __version__ as cog_api_version
 
 __all__ = [
     "DEFAULT_GRACE_PERIOD",
     "DEFAULT_MAX_BODY_SIZE",
-    "MANY_SLOTS_GC_THRESHOLD",
     "CogApp",
     "create_app",
     "request_shutdown",
@@ -50,8 +49,6 @@ __all__ = [
 
 DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
 """Inline base64 files make big bodies normal (spec §8.1 asks for at least 100 MiB)."""
-MANY_SLOTS_GC_THRESHOLD = (50_000, 20, 100)
-"""Collector thresholds for models with more than one slot (CPython: (700, 10, 10))."""
 DEFAULT_GRACE_PERIOD = 25.0
 """Seconds in-flight predictions get at shutdown: inside Kubernetes' default 30 s."""
 
@@ -74,7 +71,7 @@ def create_app(
 
     ``tune_gc_after_setup`` (process-wide, so ``serve()`` sets it, not
     embedders by default) adapts the garbage collector once the model is
-    loaded; see ``_tune_gc_after_setup``.
+    loaded; see :mod:`cogrt.runner.gc_tuning`.
     ``on_shutdown`` is called once when ``POST /shutdown`` (or the server's
     signal handling) asks for a graceful stop; ``serve()`` wires it up.
     """
@@ -195,30 +192,13 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     async with runtime:
         freezer = None
         if app.state.tune_gc_after_setup:
-            freezer = asyncio.get_running_loop().create_task(_tune_gc_after_setup(runtime))
+            freezer = asyncio.get_running_loop().create_task(tune_gc_after_setup(runtime))
         try:
             yield
         finally:
             if freezer is not None:
                 freezer.cancel()
             await runtime.drain(app.state.grace_period)
-
-
-async def _tune_gc_after_setup(runtime: Runtime) -> None:
-    """Hide the loaded model from the collector; collect less often with many slots.
-
-    A loaded model is often millions of tracked objects: frozen, no full
-    collection walks them again. With many slots, thousands of in-flight
-    predictions' objects are live at once and CPython's default thresholds
-    re-scanned them so often that collection took half of each request's
-    CPU (in-process at 1000 in flight: 390 -> 160 us per request). With one
-    slot that cost does not arise, and default thresholds free cyclic
-    garbage promptly (a caught exception's traceback can pin GPU tensors).
-    """
-    await runtime.wait_setup()
-    gc.freeze()  # no gc.collect() first: a full pass over a big model would stall the loop
-    if runtime.slots > 1:
-        gc.set_threshold(*MANY_SLOTS_GC_THRESHOLD)
 
 
 # -- endpoints ----------------------------------------------------------------------

@@ -110,7 +110,7 @@ def run(ns: argparse.Namespace, project: ProjectLike) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
     from cogrt.worker.api import run_worker
 
-    main = run_worker(project.predictor, options, **project.runtime_kwargs())
+    main = run_worker(project.predictor, options, tune_gc=True, **project.runtime_kwargs())
     try:
         import uvloop
     except ImportError:

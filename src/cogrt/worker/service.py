@@ -21,6 +21,7 @@ import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from cogrt.runner.gc_tuning import tune_gc
 from cogrt.worker.cancels import CancelListener
 from cogrt.worker.connection import connect
 from cogrt.worker.health import HealthServer
@@ -43,8 +44,18 @@ log = logging.getLogger("cogrt.worker")
 class QueueWorker:
     """Serves an entered ``Runtime`` from ``options.stream`` until stopped."""
 
-    def __init__(self, runtime: Runtime, options: WorkerOptions, *, signals: bool = True) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        options: WorkerOptions,
+        *,
+        signals: bool = True,
+        tune_gc: bool = False,
+    ) -> None:
+        """``tune_gc``: apply :mod:`cogrt.runner.gc_tuning` after setup (process-wide, so
+        only ``python -m cogrt worker``, which owns its process, sets it)."""
         self.runtime = runtime
+        self._tune_gc = tune_gc
         self.options = options
         self._signals = signals
         self._stopping = asyncio.Event()
@@ -76,6 +87,8 @@ class QueueWorker:
             setup = (await self.runtime.health())["setup"]
             log.error("setup failed; no message was read:\n%s", setup.get("logs", ""))
             return 1
+        if self._tune_gc:
+            tune_gc(self.runtime.slots)
         redis = connect(self.options.redis_url)
         try:
             await self._consume(redis)
