@@ -62,6 +62,9 @@ class Watcher(Protocol):
     def claim(self) -> NoReturn:
         """Raise the cancel here, withdrawing the injected exception not yet delivered."""
 
+    def redeliver(self, swallowed: BaseException | None) -> bool:
+        """Deliver the cancel again if ``swallowed`` is it (see :mod:`.unraisable`)."""
+
 
 watchers: dict[int, Watcher] = {}
 """Thread id -> the guard of the call running there; the guard keeps it current."""

@@ -14,22 +14,29 @@ event waits, queues, subprocess waits). Any other blocking C call (a CUDA
 kernel, a socket read) finishes first. The exception is injected only while
 the guarded call runs, decided under a lock, and any exception still pending
 when the call ends is cleared, so a cancel that races with completion can
-land neither in cogrt's code nor in the next prediction.
+land neither in cogrt's code nor in the next prediction. A cancel raised
+where Python can only report it (a weakref callback run by the collector)
+is delivered again (:mod:`cogrt.runner.unraisable`).
 """
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import contextvars
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from cogrt.errors import CancelationException
-from cogrt.runner import interruptible
+from cogrt.runner import interruptible, unraisable
 
-__all__ = ["CancelGuard", "Outcome", "WorkerThread"]
+__all__ = ["REDELIVER_AFTER", "CancelGuard", "Outcome", "WorkerThread"]
+
+REDELIVER_AFTER = 0.001
+"""Seconds before a cancel swallowed by a callback is injected again."""
 
 _async_exc_api: Any = None
 
@@ -80,6 +87,7 @@ class CancelGuard:
         self._thread_id: int | None = None
         self._exception = exception
         self._wakers: list[Callable[[], None]] = []
+        self._swallowed = False
         self.requested = False
 
     def cancel(self) -> None:
@@ -88,13 +96,44 @@ class CancelGuard:
             if self.requested:
                 return
             self.requested = True
-            if self._thread_id is not None:
-                _set_async_exc(self._thread_id, self._exception)
-                for waker in self._wakers:
-                    try:
-                        waker()
-                    except Exception:  # a waker must not stop the cancel or the others
-                        pass
+            self._deliver()
+
+    def _deliver(self) -> None:
+        """Inject into the guarded call, if it runs, and wake its blocking call (lock held)."""
+        if self._thread_id is None:
+            return
+        _set_async_exc(self._thread_id, self._exception)
+        for waker in self._wakers:
+            try:
+                waker()
+            except Exception:  # a waker must not stop the cancel or the others
+                pass
+
+    def redeliver(self, swallowed: BaseException | None) -> bool:
+        """On the guarded thread: ``swallowed`` was raised where Python could not raise it.
+
+        True if it was this guard's cancel: it is injected again from
+        another thread a moment later (at once it would land in the same
+        callback), and wakes the blocking call the thread is in by then.
+        See :mod:`cogrt.runner.unraisable`.
+        """
+        # No lock here: this thread may hold it already (the collector runs
+        # callbacks anywhere), and only this thread sets ``_thread_id``.
+        if not self.requested or not isinstance(swallowed, self._exception):
+            return False
+        if self._thread_id != threading.get_ident():
+            return False
+        self._swallowed = True
+        # A bare thread: threading's own locks may be held by the code the collector interrupted.
+        _thread.start_new_thread(self._redeliver, ())
+        return True
+
+    def _redeliver(self) -> None:
+        time.sleep(REDELIVER_AFTER)
+        with self._lock:
+            if self._swallowed:  # not raised since by ``claim()``
+                self._swallowed = False
+                self._deliver()
 
     def watch(self, waker: Callable[[], None]) -> None:
         """Have a cancel call ``waker`` (it wakes the guarded thread) until ``unwatch``."""
@@ -113,6 +152,7 @@ class CancelGuard:
         exception, whose delivery waits for the interpreter's next check.
         """
         with self._lock:
+            self._swallowed = False
             if self._thread_id is not None:
                 _set_async_exc(self._thread_id, None)
         raise self._exception()
@@ -186,6 +226,7 @@ class WorkerThread:
         if not self._started:
             self._started = True
             interruptible.install()
+            unraisable.install()
             self._thread.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
@@ -202,6 +243,7 @@ class WorkerThread:
             return not self._thread.is_alive()
         self._stopped = True
         interruptible.uninstall()
+        unraisable.uninstall()
         return not self._thread.is_alive()
 
     def _run(self) -> None:
