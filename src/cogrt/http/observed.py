@@ -15,7 +15,7 @@ from cogrt.telemetry.exposition import CONTENT_TYPE
 __all__ = ["counted", "metrics_endpoint"]
 
 _REFUSALS = {409: "at_capacity", 413: "too_large", 429: "too_many_subscribers"}
-_REFUSALS.update(dict.fromkeys((400, 415, 422), "invalid"))
+_REFUSALS.update(dict.fromkeys((400, 406, 415, 422), "invalid"))
 
 
 def counted(request: Request, response: Response) -> Response:

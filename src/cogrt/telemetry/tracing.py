@@ -44,6 +44,7 @@ class SpanObserver(Observer):
 
         self._tracer = provider.get_tracer("cogrt", __version__)
         self._failed = False
+        self._clock = _Clock()
 
     def setup_finished(self, succeeded: bool, began: float, ended: float) -> None:
         self._guarded(self._setup, succeeded, began, ended)
@@ -77,6 +78,7 @@ class SpanObserver(Observer):
                 _log.exception("recording a trace span failed")
 
     def _setup(self, succeeded: bool, began: float, ended: float) -> None:
+        _ns = self._clock
         span = self._tracer.start_span("setup", start_time=_ns(began))
         span.set_status(_OK if succeeded else trace.Status(trace.StatusCode.ERROR))
         span.end(end_time=_ns(ended))
@@ -84,6 +86,7 @@ class SpanObserver(Observer):
     def _created(self, prediction: Prediction, headers: Mapping[str, str] | None) -> None:
         parent = propagate.extract(headers) if headers else None
         name = "training" if prediction.training else "prediction"
+        _ns = self._clock
         prediction.span = self._tracer.start_span(
             name,
             context=parent,
@@ -102,19 +105,20 @@ class SpanObserver(Observer):
         end = prediction.finished_perf or time.perf_counter()
         parent = trace.set_span_in_context(span)
         predict, upload = prediction.predict_perf, prediction.upload_perf
+        _ns = self._clock
         if prediction.download_perf is not None:
-            self._child(parent, "download", prediction.download_perf, predict or end)
+            self._child(parent, "download", _ns(prediction.download_perf), _ns(predict or end))
         if predict is not None:
-            self._child(parent, "predict", predict, upload or end)
+            self._child(parent, "predict", _ns(predict), _ns(upload or end))
         if upload is not None:
-            self._child(parent, "upload", upload, end)
+            self._child(parent, "upload", _ns(upload), _ns(end))
         span.set_attribute("cog.prediction.status", prediction.status)
         if prediction.status == "failed":
             span.set_status(trace.Status(trace.StatusCode.ERROR, prediction.error))
         span.end(end_time=_ns(end))
 
-    def _child(self, parent: Any, name: str, began: float, ended: float) -> None:
-        self._tracer.start_span(name, context=parent, start_time=_ns(began)).end(_ns(ended))
+    def _child(self, parent: Any, name: str, began: int, ended: int) -> None:
+        self._tracer.start_span(name, context=parent, start_time=began).end(ended)
 
     def _webhook(
         self,
@@ -125,6 +129,7 @@ class SpanObserver(Observer):
         began: float,
         ended: float,
     ) -> None:
+        _ns = self._clock
         span = getattr(record, "span", None)
         parent = trace.set_span_in_context(span) if span is not None else None
         child = self._tracer.start_span(
@@ -139,6 +144,24 @@ class SpanObserver(Observer):
         child.end(_ns(ended))
 
 
-def _ns(perf: float) -> int:
-    """A ``perf_counter`` reading as the epoch nanoseconds spans want."""
-    return time.time_ns() - int((time.perf_counter() - perf) * 1e9)
+class _Clock:
+    """``perf_counter`` readings as the epoch nanoseconds spans want.
+
+    One offset between the two clocks, renewed once a minute (the wall clock
+    may be slewed): a span's children then nest exactly inside it, where an
+    offset taken at each call would jitter by the time between the readings.
+    """
+
+    def __init__(self) -> None:
+        self._taken = -_RENEW
+        self._offset = 0
+
+    def __call__(self, perf: float) -> int:
+        if perf - self._taken > _RENEW:
+            now = time.perf_counter()
+            self._taken = now
+            self._offset = time.time_ns() - int(now * 1e9)
+        return self._offset + int(perf * 1e9)
+
+
+_RENEW = 60.0
