@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cogrt.runner.runtime import Runtime
+from cogrt.telemetry.wiring import observe
 from cogrt.worker.options import WorkerOptions
 from cogrt.worker.service import QueueWorker
 
@@ -19,5 +20,7 @@ async def run_worker(
     (1 if setup failed, else 0). ``runtime_kwargs`` are ``Runtime``'s (``concurrency``, ...)."""
     if options.upload_url is not None:
         runtime_kwargs.setdefault("upload_url", options.upload_url)
-    async with Runtime(predictor, **runtime_kwargs) as runtime:
-        return await QueueWorker(runtime, options, signals=signals).run()
+    runtime = Runtime(predictor, **runtime_kwargs)
+    page = observe(runtime, metrics=options.metrics and runtime.settings.metrics)
+    async with runtime:
+        return await QueueWorker(runtime, options, signals=signals, metrics=page).run()

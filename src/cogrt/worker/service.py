@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from cogrt.runner.runtime import Runtime
+    from cogrt.telemetry.exposition import MetricsPage
     from cogrt.worker.options import WorkerOptions
 
 __all__ = ["QueueWorker"]
@@ -43,8 +44,17 @@ log = logging.getLogger("cogrt.worker")
 class QueueWorker:
     """Serves an entered ``Runtime`` from ``options.stream`` until stopped."""
 
-    def __init__(self, runtime: Runtime, options: WorkerOptions, *, signals: bool = True) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        options: WorkerOptions,
+        *,
+        signals: bool = True,
+        metrics: MetricsPage | None = None,
+    ) -> None:
+        """``metrics``: served as ``GET /metrics`` on the health port (``telemetry.wiring``)."""
         self.runtime = runtime
+        self._metrics = metrics
         self.options = options
         self._signals = signals
         self._stopping = asyncio.Event()
@@ -58,7 +68,7 @@ class QueueWorker:
 
     async def run(self) -> int:
         """Serve until stopped; 0 after a clean stop, 1 when setup failed."""
-        health = HealthServer(self.runtime.health)
+        health = HealthServer(self.runtime.health, self._metrics)
         with self._signal_handlers():
             if self.options.port is not None:
                 self.health_port = await health.start(self.options.host, self.options.port)
