@@ -48,7 +48,6 @@ from cogrt.schema.modes import Mode
 from cogrt.transfer import http_client
 from cogrt.transfer.http_client import new_client
 from cogrt.transfer.webhooks import WebhookSender
-from cogrt.version import __version__
 
 if TYPE_CHECKING:
     import httpx
@@ -120,10 +119,7 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------
 
     async def __aenter__(self) -> Runtime:
-        agent, journal = f"cogrt/{__version__}", self._journal
-        self._webhooks = WebhookSender.from_settings(
-            self.settings, user_agent=agent, journal=journal, observer=self.observer
-        )
+        self._webhooks = WebhookSender.from_settings(self.settings, self._journal, self.observer)
         self._webhooks.resume_journal()  # beside setup: a crashed predecessor's webhooks
         if self._local_file_outputs:
             self._local_dir = Path(tempfile.mkdtemp(prefix="cogrt-outputs-"))
@@ -276,10 +272,8 @@ class Runtime:
         created_by: Delivery = "sync",
         trace_headers: Mapping[str, str] | None = None,
     ) -> Prediction:
-        """Admit a validated request into a free slot and start it.
-
-        ``trace_headers``: the creating request's W3C trace context, for its webhooks and spans.
-        """
+        """Admit a validated request into a free slot and start it; ``trace_headers``, the
+        creating request's W3C trace context, go to its webhooks and spans."""
         execution = self._execution(training)
         pid = prediction_id or request.id or new_prediction_id()
         if pid in self._inflight:

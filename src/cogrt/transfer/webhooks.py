@@ -40,6 +40,7 @@ from cogrt.transfer.observer import Attempt, WebhookObserver
 from cogrt.transfer.record import PredictionRecord
 from cogrt.transfer.retry import RETRY_STATUSES, TIMEOUT, retrying
 from cogrt.transfer.signing import signature_headers, signing_key
+from cogrt.version import __version__
 
 if TYPE_CHECKING:
     import httpx
@@ -98,8 +99,6 @@ class WebhookSender:
     def from_settings(
         cls,
         settings: Settings,
-        *,
-        user_agent: str,
         journal: Journal | None = None,
         observer: WebhookObserver | None = None,
     ) -> WebhookSender:
@@ -107,7 +106,7 @@ class WebhookSender:
         if settings.webhook_secret:
             signing_key(settings.webhook_secret)
         return cls(
-            user_agent=user_agent,
+            user_agent=f"cogrt/{__version__}",
             throttle_interval=settings.throttle_interval,
             auth_token=settings.webhook_auth_token,
             secret=settings.webhook_secret,
