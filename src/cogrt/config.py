@@ -139,6 +139,8 @@ class Settings:
     """Seconds a closing runtime waits for unfinished terminal webhooks (no variable)."""
     keep_output_files: bool = False
     """``COGRT_KEEP_OUTPUT_FILES``: never delete returned temp files (``transfer/returned.py``)."""
+    metrics: bool = True
+    """``COGRT_METRICS=0``: no ``GET /metrics`` (``cogrt.telemetry``)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,7 +154,11 @@ class Settings:
             webhook_auth_token=env.get("WEBHOOK_AUTH_TOKEN") or None,
             webhook_secret=env.get("COG_WEBHOOK_SECRET") or None,
             keep_output_files=_flag(env, "COGRT_KEEP_OUTPUT_FILES"),
+            metrics=env.get("COGRT_METRICS", "1").strip().lower() not in _OFF,
         )
+
+
+_OFF = ("0", "false", "no", "off")
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -264,7 +264,7 @@ async def test_terminal_webhook_waits_for_an_intermediate_one_in_flight(held: in
     ):
         post = webhooks.post
 
-        async def recording_post(url: str, data: bytes, headers: Any, message_id: str) -> bool:
+        async def recording_post(url: str, data: bytes, headers: Any, message_id: str) -> str:
             begun.append(msgspec.json.decode(data)["status"])
             return await post(url, data, headers, message_id)
 

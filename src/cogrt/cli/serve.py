@@ -68,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " [env: COGRT_SUPERVISE=0]",
     )
     parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="do not serve GET /metrics (Prometheus) [env: COGRT_METRICS=0]",
+    )
+    parser.add_argument(
         "--exit-on-setup-failure",
         action="store_true",
         default=env_flag("COGRT_EXIT_ON_SETUP_FAILURE"),
@@ -130,6 +135,7 @@ def _serve(
         await_explicit_shutdown=explicit_shutdown,
         shutdown_trigger=trigger,
         on_shutdown=on_shutdown,  # reaches create_app through serve()'s keyword arguments
+        metrics=False if ns.no_metrics else None,  # None: COGRT_METRICS decides
     )
 
 

@@ -32,12 +32,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cogrt.errors import PredictionNotFoundError
 from cogrt.http.incoming import runtime_of
+from cogrt.http.observed import counted, metrics_endpoint
 from cogrt.http.responses import error_response, json_response
 from cogrt.http.sse import Streams
 from cogrt.http.submission import submit
 from cogrt.runner.gc_tuning import tune_gc_after_setup
 from cogrt.runner.runtime import Runtime
 from cogrt.sdk import __version__ as cog_api_version
+from cogrt.telemetry.wiring import observe
 
 __all__ = [
     "DEFAULT_GRACE_PERIOD",
@@ -65,6 +67,8 @@ def create_app(
     grace_period: float = DEFAULT_GRACE_PERIOD,
     on_shutdown: Callable[[], None] | None = None,
     tune_gc_after_setup: bool = False,
+    metrics: bool | None = None,
+    tracer_provider: Any = None,
     **runtime_kwargs: Any,
 ) -> CogApp:
     """An ASGI app serving Cog's API for a predictor reference, object or ``Runtime``.
@@ -74,6 +78,9 @@ def create_app(
     loaded; see :mod:`cogrt.runner.gc_tuning`.
     ``on_shutdown`` is called once when ``POST /shutdown`` (or the server's
     signal handling) asks for a graceful stop; ``serve()`` wires it up.
+    ``metrics``: serve ``GET /metrics`` (default: ``COGRT_METRICS``, on).
+    ``tracer_provider``: an OpenTelemetry provider to trace to (default: the
+    one ``OTEL_*`` describes, if any; see ``cogrt.telemetry.otel``).
     """
     if isinstance(predictor_or_runtime, Runtime):
         if runtime_kwargs:
@@ -95,9 +102,20 @@ def create_app(
         Route("/trainings/{id}/cancel", cancel, methods=["POST"]),
         Route("/shutdown", shutdown, methods=["POST"]),
     ]
+    streams = Streams(runtime.settings.stream_history_capacity)
+    wanted = runtime.settings.metrics if metrics is None else metrics
+    page = observe(
+        runtime,
+        metrics=wanted,
+        tracer_provider=tracer_provider,
+        sse_subscribers=streams.subscribers,
+    )
+    if page is not None:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     app = CogApp(routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error})
     app.state.runtime = runtime
-    app.state.streams = Streams(runtime.settings.stream_history_capacity)
+    app.state.streams = streams
+    app.state.metrics = page
     app.state.max_body_size = max_body_size
     app.state.grace_period = grace_period
     app.state.on_shutdown = on_shutdown
@@ -237,19 +255,21 @@ async def openapi(request: Request) -> Response:
 
 
 async def post_prediction(request: Request) -> Response:
-    return await submit(request, training=False, path_id=None)
+    return counted(request, await submit(request, training=False, path_id=None))
 
 
 async def put_prediction(request: Request) -> Response:
-    return await submit(request, training=False, path_id=request.path_params["id"])
+    path_id = request.path_params["id"]
+    return counted(request, await submit(request, training=False, path_id=path_id))
 
 
 async def post_training(request: Request) -> Response:
-    return await submit(request, training=True, path_id=None)
+    return counted(request, await submit(request, training=True, path_id=None))
 
 
 async def put_training(request: Request) -> Response:
-    return await submit(request, training=True, path_id=request.path_params["id"])
+    path_id = request.path_params["id"]
+    return counted(request, await submit(request, training=True, path_id=path_id))
 
 
 async def cancel(request: Request) -> Response:

@@ -74,7 +74,8 @@ def serve(
     documents promise; ``keep_output_files=True`` keeps them (default:
     ``COGRT_KEEP_OUTPUT_FILES``). A ``Runtime`` passed in takes its own options.
     With no logging set up in the process, cogrt's info lines go to stderr
-    (:mod:`cogrt.http.default_logging`).
+    (:mod:`cogrt.http.default_logging`). ``metrics=False`` (no ``GET /metrics``) and
+    ``tracer_provider`` are ``create_app``'s.
     """
     default_logging()
     if upload_url is not None:

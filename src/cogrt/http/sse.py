@@ -258,6 +258,10 @@ class Streams:
     def get(self, prediction_id: str) -> EventLog | None:
         return self._logs.get(prediction_id)
 
+    def subscribers(self) -> int:
+        """Subscribers of every in-flight prediction, now (the ``/metrics`` gauge)."""
+        return sum(log.subscribers for log in self._logs.values())
+
 
 class EventStreamResponse(Response):
     """A 200 ``text/event-stream`` response that writes one subscriber's frames."""

@@ -134,7 +134,11 @@ def _create(
             prediction_id=path_id,
             training=training,
             created_by=delivery,
-            trace_headers=_trace_headers(request) if decoded.webhook else None,
+            trace_headers=(
+                _trace_headers(request)
+                if decoded.webhook or runtime.observer.wants_trace_headers
+                else None
+            ),
         )
     except DuplicatePredictionError as exc:
         running = runtime.get(exc.prediction_id)

@@ -23,6 +23,7 @@ import io
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,12 +116,15 @@ class Execution:
 
     async def run(self, prediction: Prediction, validated: dict[str, Any]) -> None:
         """Drive ``prediction`` to a terminal state; never raises."""
+        prediction.run_perf = time.perf_counter()
         temp_dir: Path | None = None
         returned = None if self._keep_output_files else ReturnedFiles()
         try:
             signature = self.target.signature
             targets = download_targets(signature, validated)
             downloaded: Mapping[DownloadKey, os.PathLike[str]] = {}
+            if targets or signature.file_inputs:
+                prediction.download_perf = prediction.run_perf
             if targets:
                 temp_dir = Path(tempfile.mkdtemp(prefix="cogrt-input-"))
                 downloaded = await download_inputs(
@@ -195,6 +199,8 @@ class Execution:
             for item in result:
                 prediction.add_chunk(await convert(item))
             return
+        if self._upload_url is not None:
+            prediction.upload_perf = time.perf_counter()
         prediction.set_result(await convert(result), as_list=_is_sequence(result))
 
     async def _run_sync(
@@ -238,6 +244,7 @@ class Execution:
             outcome = await self._submit(prediction, kwargs, collect, emit)
             if isinstance(outcome.error, CancelationException):
                 outcome.unwrap()
+            prediction.upload_perf = time.perf_counter()
             await publisher.close()
         except BaseException:
             await publisher.abort()

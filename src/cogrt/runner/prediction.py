@@ -74,7 +74,16 @@ class Prediction:
         self.in_thread = False
         self._loop = loop
         self._loop_thread = threading.get_ident()
-        self._created = time.perf_counter()
+        # Phase boundaries in perf_counter seconds (None: never reached), for observers:
+        # queue wait, input download (only with file inputs), predict, output upload.
+        self.created_perf = time.perf_counter()
+        self.run_perf: float | None = None
+        self.download_perf: float | None = None
+        self.predict_perf: float | None = None
+        self.upload_perf: float | None = None
+        self.finished_perf: float | None = None
+        self.span: Any = None
+        """The tracing observer's span of this prediction (``cogrt.telemetry.tracing``)."""
         self._output_is_array = output_is_array
         self._chunks: list[Any] = []
         self._final: Any = _NO_OUTPUT
@@ -114,6 +123,7 @@ class Prediction:
     # -- transitions, on the loop ------------------------------------------------
 
     def mark_started(self) -> None:
+        self.predict_perf = time.perf_counter()
         self.status = "processing"
         self.started_at = utc_now()
         if self._listeners:
@@ -139,7 +149,8 @@ class Prediction:
         self.status = status
         self.error = error if status == "failed" else None
         self.completed_at = utc_now()
-        self.predict_time = time.perf_counter() - self._created
+        self.finished_perf = time.perf_counter()
+        self.predict_time = self.finished_perf - self.created_perf
 
     def publish_completed(self) -> None:
         self._done.set()

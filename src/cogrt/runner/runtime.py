@@ -37,6 +37,7 @@ from cogrt.errors import (
 from cogrt.runner import logs
 from cogrt.runner.execution import Execution, ExecutionOptions
 from cogrt.runner.health import UserHealthcheck, health_report
+from cogrt.runner.observe import NO_OBSERVER, Observer
 from cogrt.runner.prediction import Delivery, Prediction, new_prediction_id
 from cogrt.runner.setup import TargetLoader
 from cogrt.runner.startup import SetupPhase
@@ -47,7 +48,6 @@ from cogrt.schema.modes import Mode
 from cogrt.transfer import http_client
 from cogrt.transfer.http_client import new_client
 from cogrt.transfer.webhooks import WebhookSender
-from cogrt.version import __version__
 
 if TYPE_CHECKING:
     import httpx
@@ -102,6 +102,7 @@ class Runtime:
         )
         self._setup = SetupPhase(self._sink, self._workdir)
         self._setup_task: asyncio.Task[None] | None = None
+        self.observer: Observer = NO_OBSERVER  # set before entering (runner/observe.py)
         self._entered = asyncio.Event()
         self._warm_up: asyncio.Task[None] | None = None
         self._inflight: dict[str, Prediction] = {}
@@ -118,9 +119,7 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------
 
     async def __aenter__(self) -> Runtime:
-        self._webhooks = WebhookSender.from_settings(
-            self.settings, user_agent=f"cogrt/{__version__}", journal=self._journal
-        )
+        self._webhooks = WebhookSender.from_settings(self.settings, self._journal, self.observer)
         self._webhooks.resume_journal()  # beside setup: a crashed predecessor's webhooks
         if self._local_file_outputs:
             self._local_dir = Path(tempfile.mkdtemp(prefix="cogrt-outputs-"))
@@ -181,7 +180,7 @@ class Runtime:
 
     async def _run_setup(self) -> None:
         """The setup task: once set up, the HTTP client's imports warm up beside serving."""
-        if await self._setup.run(self._load, self.settings.setup_timeout):
+        if await self._setup.run(self._load, self.settings.setup_timeout, self.observer):
             self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
 
     async def _load(self) -> None:
@@ -273,11 +272,8 @@ class Runtime:
         created_by: Delivery = "sync",
         trace_headers: Mapping[str, str] | None = None,
     ) -> Prediction:
-        """Admit a validated request into a free slot and start it.
-
-        ``trace_headers`` (the creating HTTP request's headers) lend their
-        ``traceparent``/``tracestate`` to the prediction's webhooks.
-        """
+        """Admit a validated request into a free slot and start it; ``trace_headers``, the
+        creating request's W3C trace context, go to its webhooks and spans."""
         execution = self._execution(training)
         pid = prediction_id or request.id or new_prediction_id()
         if pid in self._inflight:
@@ -301,6 +297,7 @@ class Runtime:
                 prediction, request.webhook, request.webhook_events_filter, trace_headers
             )
         self._inflight[pid] = prediction
+        self.observer.prediction_created(prediction, trace_headers)
         task = asyncio.get_running_loop().create_task(self._drive(execution, prediction, validated))
         # A task cancelled before its first step never runs its body, so the
         # same release also hangs off the task's completion.
@@ -323,6 +320,7 @@ class Runtime:
         if not prediction.done:  # run() never raises; a task cancel can still land here
             prediction.finish("canceled")
         del self._inflight[prediction.id]
+        self.observer.prediction_finished(prediction)
         prediction.publish_completed()
 
     def get(self, prediction_id: str) -> Prediction | None:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from cogrt.clock import utc_now
 from cogrt.config import requirements_hint
 from cogrt.runner import logs
+from cogrt.runner.observe import NO_OBSERVER, Observer
 from cogrt.runner.tracebacks import error_report, format_user_exception
 
 __all__ = ["SetupPhase", "SetupStatus"]
@@ -46,7 +47,12 @@ class SetupPhase:
         report["logs"] = "".join(self._logs)
         return report
 
-    async def run(self, load: Callable[[], Awaitable[None]], timeout: float | None) -> bool:
+    async def run(
+        self,
+        load: Callable[[], Awaitable[None]],
+        timeout: float | None,
+        observer: Observer = NO_OBSERVER,
+    ) -> bool:
         """Run ``load`` within ``timeout``, capturing its output; True if it succeeded.
 
         Call it in a task of its own: the setup logs are routed through its context.
@@ -75,6 +81,7 @@ class SetupPhase:
             self._logs.append(setup_log)
             self.status = "failed"
         self.completed_at = utc_now()
+        observer.setup_finished(failure is None, began, time.perf_counter())
         return failure is None
 
     async def _set_up(

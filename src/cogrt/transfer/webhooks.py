@@ -26,10 +26,6 @@ Deliberate choices beyond Cog:
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import logging
 import time
 import uuid
@@ -39,17 +35,19 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from cogrt.config import Settings
-from cogrt.errors import ConfigError
 from cogrt.transfer.http_client import new_client
+from cogrt.transfer.observer import Attempt, WebhookObserver
 from cogrt.transfer.record import PredictionRecord
 from cogrt.transfer.retry import RETRY_STATUSES, TIMEOUT, retrying
+from cogrt.transfer.signing import signature_headers, signing_key
+from cogrt.version import __version__
 
 if TYPE_CHECKING:
     import httpx
 
     from cogrt.transfer.journal import Journal, Orphan
 
-__all__ = ["TERMINAL_RETRIES", "TRACE_HEADERS", "WebhookSender", "retry_delay", "signing_key"]
+__all__ = ["TERMINAL_RETRIES", "TRACE_HEADERS", "WebhookSender", "retry_delay"]
 
 log = logging.getLogger("cogrt.webhooks")
 
@@ -64,20 +62,6 @@ _encoder = msgspec.json.Encoder()
 def retry_delay(retry: int) -> float:
     """Seconds to sleep before retry number ``retry`` (1-based): 0.2 s doubling, capped."""
     return 0.1 * (1 << min(retry, 10))
-
-
-def signing_key(secret: str) -> bytes:
-    """The HMAC key for a secret; ``whsec_<base64>`` follows Standard Webhooks.
-
-    Without the prefix the secret's UTF-8 bytes are the key, so any string
-    works; receivers using a Standard Webhooks library need the prefixed form.
-    """
-    if not secret.startswith("whsec_"):
-        return secret.encode()
-    try:
-        return base64.b64decode(secret[len("whsec_") :], validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ConfigError("COG_WEBHOOK_SECRET starts with whsec_ but is not base64") from exc
 
 
 class WebhookSender:
@@ -98,9 +82,11 @@ class WebhookSender:
         secret: str | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         journal: Journal | None = None,
+        observer: WebhookObserver | None = None,
     ) -> None:
         self._client = client
         self._journal = journal
+        self.observer = observer or WebhookObserver()
         self.throttle_interval = throttle_interval
         self.sleep = sleep
         self._key = signing_key(secret) if secret else None
@@ -111,17 +97,21 @@ class WebhookSender:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, user_agent: str, journal: Journal | None = None
+        cls,
+        settings: Settings,
+        journal: Journal | None = None,
+        observer: WebhookObserver | None = None,
     ) -> WebhookSender:
         """A sender with its own client (made at the first ``attach``); a bad secret fails here."""
         if settings.webhook_secret:
             signing_key(settings.webhook_secret)
         return cls(
-            user_agent=user_agent,
+            user_agent=f"cogrt/{__version__}",
             throttle_interval=settings.throttle_interval,
             auth_token=settings.webhook_auth_token,
             secret=settings.webhook_secret,
             journal=journal,
+            observer=observer,
         )
 
     def attach(
@@ -204,34 +194,50 @@ class WebhookSender:
             if self._client is not None:
                 await self._client.aclose()
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str], message_id: str) -> bool:
-        """One attempt; ``True`` means a retry could succeed (connection, 429, 5xx)."""
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], message_id: str
+    ) -> Attempt:
+        """One POST: delivered (2xx), worth a retry (connection, 429, 5xx), or failed for good."""
         import httpx  # already loaded: attach() made the client
 
         if self._key is not None:
-            headers = {**headers, **_signature(self._key, message_id, body)}
+            headers = {**headers, **signature_headers(self._key, message_id, body)}
         try:
             response = await self._http().post(url, content=body, headers=headers)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             log.warning("webhook %s is not a usable URL: %s", url, exc)
-            return False
+            return "failed"
         except httpx.TransportError as exc:
             log.info("webhook to %s failed: %r", url, exc)
-            return True
+            return "retry"
         if response.is_success:
-            return False
+            return "delivered"
         log.info("webhook to %s answered %d", url, response.status_code)
-        return response.status_code in RETRY_STATUSES
+        return "retry" if response.status_code in RETRY_STATUSES else "failed"
 
     async def send_terminal(
-        self, url: str, body: bytes, headers: dict[str, str], prediction_id: str
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        prediction_id: str,
+        record: PredictionRecord | None = None,
     ) -> None:
         """Post a terminal payload, retrying as spec §13.3 says; one message id throughout."""
         message_id = _message_id()
+        last: Attempt = "failed"
+
+        async def attempt() -> bool:
+            nonlocal last
+            last = await self.post(url, body, headers, message_id)
+            return last == "retry"
+
+        began = time.perf_counter()
         attempts, gave_up = await retrying(
-            lambda: self.post(url, body, headers, message_id),
-            [retry_delay(retry) for retry in range(1, TERMINAL_RETRIES + 1)],
-            self.sleep,
+            attempt, [retry_delay(retry) for retry in range(1, TERMINAL_RETRIES + 1)], self.sleep
+        )
+        self.observer.webhook_sent(
+            prediction_id, record, True, last == "delivered", began, time.perf_counter()
         )
         if gave_up:
             log.warning(
@@ -287,7 +293,7 @@ class _Outbox:
             await self._send_intermediate()
             if self._terminal is not None:
                 await self._sender.send_terminal(
-                    self._url, self._terminal, self._headers, self._prediction.id
+                    self._url, self._terminal, self._headers, self._prediction.id, self._prediction
                 )
         except asyncio.CancelledError:
             raise
@@ -313,7 +319,16 @@ class _Outbox:
                 continue
             not_before = loop.time() + self._sender.throttle_interval
             body = self._prediction.to_json()
-            await self._sender.post(self._url, body, self._headers, _message_id())
+            began = time.perf_counter()
+            outcome = await self._sender.post(self._url, body, self._headers, _message_id())
+            self._sender.observer.webhook_sent(
+                self._prediction.id,
+                self._prediction,
+                False,
+                outcome == "delivered",
+                began,
+                time.perf_counter(),
+            )
 
     async def _pause(self, delay: float) -> None:
         """Wait out the throttle's ``delay``; the prediction finishing cuts it short."""
@@ -328,14 +343,3 @@ class _Outbox:
 
 def _message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
-
-
-def _signature(key: bytes, message_id: str, body: bytes) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    signed = b"%s.%s.%s" % (message_id.encode(), timestamp.encode(), body)
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
-    return {
-        "webhook-id": message_id,
-        "webhook-timestamp": timestamp,
-        "webhook-signature": "v1," + base64.b64encode(digest).decode(),
-    }

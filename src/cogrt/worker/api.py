@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cogrt.runner.runtime import Runtime
+from cogrt.telemetry.wiring import observe
 from cogrt.worker.options import WorkerOptions
 from cogrt.worker.service import QueueWorker
 
@@ -25,5 +26,9 @@ async def run_worker(
     ``tune_gc`` is for a process that runs nothing else (see ``QueueWorker``)."""
     if options.upload_url is not None:
         runtime_kwargs.setdefault("upload_url", options.upload_url)
-    async with Runtime(predictor, **runtime_kwargs) as runtime:
-        return await QueueWorker(runtime, options, signals=signals, tune_gc=tune_gc).run()
+    runtime = Runtime(predictor, **runtime_kwargs)
+    page = observe(runtime, metrics=options.metrics and runtime.settings.metrics)
+    async with runtime:
+        return await QueueWorker(
+            runtime, options, signals=signals, tune_gc=tune_gc, metrics=page
+        ).run()

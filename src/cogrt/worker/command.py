@@ -64,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help="serve /health-check on this port")
     parser.add_argument("--host", default="0.0.0.0", help="address of the health port")
     parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="no GET /metrics on the health port [env: COGRT_METRICS=0]",
+    )
+    parser.add_argument(
         "--upload-url", default=None, help="PUT file outputs there instead of data URIs"
     )
     parser.add_argument(
@@ -96,6 +101,7 @@ def options_from(ns: argparse.Namespace) -> WorkerOptions:
         max_deliveries=ns.max_deliveries,
         port=ns.port,
         host=ns.host,
+        metrics=not ns.no_metrics,
         result_ttl=ns.result_ttl,
         grace_period=ns.grace_period,
         upload_url=ns.upload_url,

@@ -1,4 +1,5 @@
-"""``--port``: ``GET /health-check`` for Kubernetes probes, with the body ``serve`` gives.
+"""``--port``: ``GET /health-check`` for Kubernetes probes, with the body ``serve`` gives,
+and ``GET /metrics`` for Prometheus (``cogrt.telemetry``) unless metrics are off.
 
 A worker has no HTTP server, and may not import the HTTP shell (a sibling
 layer), so this is a minimal asyncio handler: one request per connection,
@@ -11,9 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from cogrt.telemetry.exposition import CONTENT_TYPE
+
+if TYPE_CHECKING:
+    from cogrt.telemetry.exposition import MetricsPage
 
 __all__ = ["HealthServer"]
 
@@ -22,10 +28,14 @@ _HEADER_TIMEOUT = 5.0
 
 
 class HealthServer:
-    """Serves ``report()`` as JSON on ``GET /health-check``; anything else is 404."""
+    """Serves ``report()`` as JSON on ``GET /health-check``, ``metrics`` on ``GET /metrics``;
+    anything else is 404."""
 
-    def __init__(self, report: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    def __init__(
+        self, report: Callable[[], Awaitable[dict[str, Any]]], metrics: MetricsPage | None = None
+    ) -> None:
         self._report = report
+        self._metrics = metrics
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> int:
@@ -45,13 +55,17 @@ class HealthServer:
                 raise ValueError("headers too large")
             method, _, rest = head.partition(b" ")
             path = rest.partition(b" ")[0].partition(b"?")[0]
+            content_type = b"application/json"
             if method in (b"GET", b"HEAD") and path == b"/health-check":
                 body = msgspec.json.encode(await self._report())
                 status = b"200 OK"
+            elif method in (b"GET", b"HEAD") and path == b"/metrics" and self._metrics:
+                body, status = await self._metrics.render(), b"200 OK"
+                content_type = CONTENT_TYPE.encode()
             else:
                 body, status = b'{"detail":"Not Found"}', b"404 Not Found"
             writer.write(
-                b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
+                b"HTTP/1.1 " + status + b"\r\ncontent-type: " + content_type + b"\r\n"
                 b"content-length: "
                 + str(len(body)).encode()
                 + b"\r\nconnection: close\r\n\r\n"

@@ -31,6 +31,8 @@ class WorkerOptions:
     port: int | None = None
     """``/health-check`` on this port (all interfaces), for Kubernetes probes."""
     host: str = "0.0.0.0"
+    metrics: bool = True
+    """``GET /metrics`` on ``port`` too (unless ``COGRT_METRICS=0``)."""
     result_ttl: float = 24 * 3600.0
     """How long results, response streams and leases live in Redis (seconds)."""
     events_maxlen: int = 1000

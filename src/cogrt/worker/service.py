@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from cogrt.runner.runtime import Runtime
+    from cogrt.telemetry.exposition import MetricsPage
     from cogrt.worker.options import WorkerOptions
 
 __all__ = ["QueueWorker"]
@@ -51,11 +52,14 @@ class QueueWorker:
         *,
         signals: bool = True,
         tune_gc: bool = False,
+        metrics: MetricsPage | None = None,
     ) -> None:
         """``tune_gc``: apply :mod:`cogrt.runner.gc_tuning` after setup (process-wide, so
-        only ``python -m cogrt worker``, which owns its process, sets it)."""
+        only ``python -m cogrt worker``, which owns its process, sets it). ``metrics``: served
+        as ``GET /metrics`` on the health port (``telemetry.wiring``)."""
         self.runtime = runtime
         self._tune_gc = tune_gc
+        self._metrics = metrics
         self.options = options
         self._signals = signals
         self._stopping = asyncio.Event()
@@ -69,7 +73,7 @@ class QueueWorker:
 
     async def run(self) -> int:
         """Serve until stopped; 0 after a clean stop, 1 when setup failed."""
-        health = HealthServer(self.runtime.health)
+        health = HealthServer(self.runtime.health, self._metrics)
         with self._signal_handlers():
             if self.options.port is not None:
                 self.health_port = await health.start(self.options.host, self.options.port)
