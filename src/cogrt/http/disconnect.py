@@ -23,12 +23,12 @@ WATCH_DISCONNECT_AFTER = 0.25
 """Seconds a sync request to a many-slot model runs before its client's leaving is watched for."""
 
 
-def watch(receive: Receive, on_disconnect: Callable[[], None]) -> asyncio.Task[None]:
+def watch(receive: Receive, on_disconnect: Callable[[], object]) -> asyncio.Task[None]:
     """Call ``on_disconnect`` once the client has gone; cancel the task to stop watching."""
     return asyncio.get_running_loop().create_task(_call_on_disconnect(receive, on_disconnect))
 
 
-async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
+async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], object]) -> None:
     try:
         while (await receive())["type"] != "http.disconnect":
             pass

@@ -6,7 +6,13 @@ from ``responses``. A sync request then waits for its prediction, canceled
 if its client leaves first (``disconnect``). A request that finds every
 slot taken waits briefly for a slot whose prediction is being canceled
 (``CANCELED_SLOT_WAIT``), so a client that leaves and retries at once is
-not refused.
+not refused. With an admission queue (:mod:`cogrt.runner.admission`) it
+then waits in the queue; a client that leaves meanwhile leaves the queue.
+
+A request that is certainly refused (every slot taken, no room in the
+queue, its body naming no prediction in flight) gets its 409 without its
+input being validated: the answer is known, and validating costs the loop
+time the running predictions need. Its 409 is paced (:mod:`cogrt.http.refusals`).
 
 A body is read as JSON whatever its declared ``Content-Type``; one that does
 not parse is 400, or 415 when the client declared a non-JSON type (§8.1).
@@ -32,8 +38,9 @@ from cogrt.errors import (
     MalformedRequestError,
     NotReadyError,
 )
-from cogrt.http.disconnect import finished_before_disconnect
+from cogrt.http.disconnect import finished_before_disconnect, watch
 from cogrt.http.incoming import read_body, requested_delivery, runtime_of
+from cogrt.http.refusals import RefusalPacer
 from cogrt.http.responses import (
     NOT_FOUND,
     TOO_LARGE,
@@ -44,6 +51,7 @@ from cogrt.http.responses import (
     shutting_down,
 )
 from cogrt.http.sse import EventStreamResponse, Streams
+from cogrt.runner.admission import Ticket
 from cogrt.runner.prediction import Delivery, Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
@@ -80,12 +88,7 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     try:
         created = _create(request, body, path_id, delivery, training)
     except AtCapacityError as exc:
-        if not await _canceled_slot_freed(runtime):
-            return error_response(exc)
-        try:  # every check again: the state may have changed while this request waited
-            created = _create(request, body, path_id, delivery, training)
-        except AtCapacityError as again:
-            return error_response(again)
+        created = await _wait_for_slot(request, body, path_id, delivery, training, exc)
     if not isinstance(created, Prediction):
         return created
     prediction = created
@@ -103,8 +106,61 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     return Response(prediction.to_json(), 200, media_type="application/json")
 
 
+async def _wait_for_slot(
+    request: Request,
+    body: bytes,
+    path_id: str | None,
+    delivery: Delivery,
+    training: bool,
+    refused: AtCapacityError,
+) -> Prediction | Response:
+    """Every slot was taken: wait for a canceled one, then in the queue if there is one."""
+    runtime = runtime_of(request)
+    if await _canceled_slot_freed(runtime):
+        try:  # every check again: the state may have changed while this request waited
+            return _create(request, body, path_id, delivery, training)
+        except AtCapacityError as again:
+            refused = again
+    if not runtime.admission.queue_max:
+        return await _refuse(request, refused)
+    try:
+        ticket = await _queued(request)
+    except AtCapacityError as exc:  # the queue is full, or the wait timed out
+        if request.app.state.shutdown_requested.is_set():
+            return shutting_down()
+        return await _refuse(request, exc)
+    if ticket is None:
+        return Response(status_code=499)  # the client left the queue
+    try:  # every check again, with the slot reserved for this request
+        return _create(request, body, path_id, delivery, training, ticket)
+    finally:
+        ticket.release()  # unless the prediction took it: the slot goes to the next waiter
+
+
+async def _queued(request: Request) -> Ticket | None:
+    """Wait in the admission queue; None if the client disconnected meanwhile."""
+    place = runtime_of(request).admission.join()
+    watcher = watch(request.receive, place.leave)
+    try:
+        return await place.wait()
+    finally:
+        watcher.cancel()
+
+
+async def _refuse(request: Request, refused: AtCapacityError) -> Response:
+    """The 409, once the pacer lets it go."""
+    pacer: RefusalPacer = request.app.state.refusals
+    await pacer.turn()
+    return error_response(refused)
+
+
 def _create(
-    request: Request, body: bytes, path_id: str | None, delivery: Delivery, training: bool
+    request: Request,
+    body: bytes,
+    path_id: str | None,
+    delivery: Delivery,
+    training: bool,
+    ticket: Ticket | None = None,
 ) -> Prediction | Response:
     """Admission checks in the spec's order, then start: the prediction, or the refusal.
 
@@ -125,6 +181,8 @@ def _create(
             return json_response(404, {})
         if delivery == "sse" and not runtime.supports_streaming:
             return no_streaming(training=False)
+        if ticket is None and runtime.admission.refuses and not _names_inflight(runtime, body):
+            raise AtCapacityError(runtime.slots)  # certain: no need to validate the input
         decoded = runtime.decode_request(body, training=training)
         pid = path_id or decoded.id
         if pid is not None and (running := runtime.get(pid)) is not None:
@@ -135,6 +193,7 @@ def _create(
             training=training,
             created_by=delivery,
             trace_headers=_trace_headers(request) if decoded.webhook else None,
+            ticket=ticket,
         )
     except DuplicatePredictionError as exc:
         running = runtime.get(exc.prediction_id)
@@ -170,6 +229,19 @@ async def _canceled_slot_freed(runtime: Runtime) -> bool:
         for waiter in waiters:
             waiter.cancel()
     return bool(done)
+
+
+def _names_inflight(runtime: Runtime, body: bytes) -> bool:
+    """The body's ``id`` is a prediction in flight (answered with it, §11.3), or unreadable.
+
+    An unreadable body is True so that the full path reports it (400 before 409, §11.2).
+    A PUT's path id was looked up before (``_put_precheck``).
+    """
+    try:
+        body_id = _peek_id(body or b"{}").id
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return True
+    return isinstance(body_id, str) and runtime.get(body_id) is not None
 
 
 def _put_precheck(
