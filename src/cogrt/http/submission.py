@@ -25,7 +25,7 @@ can attach to it later with ``PUT`` (spec §14.4).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from starlette.requests import ClientDisconnect, Request
@@ -85,10 +85,9 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
         return Response(status_code=400)
     if body is None:
         return json_response(413, TOO_LARGE)
-    try:
-        created = _create(request, body, path_id, delivery, training)
-    except AtCapacityError as exc:
-        created = await _wait_for_slot(request, body, path_id, delivery, training, exc)
+    created = _create(request, body, path_id, delivery, training)
+    if isinstance(created, _NoFreeSlot):
+        created = await _wait_for_slot(request, body, path_id, delivery, training, created)
     if not isinstance(created, Prediction):
         return created
     prediction = created
@@ -106,23 +105,33 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     return Response(prediction.to_json(), 200, media_type="application/json")
 
 
+class _NoFreeSlot(NamedTuple):
+    """``_create``'s answer when every slot is taken: the refusal, and the input if validated."""
+
+    refused: AtCapacityError
+    decoded: Any
+
+
 async def _wait_for_slot(
     request: Request,
     body: bytes,
     path_id: str | None,
     delivery: Delivery,
     training: bool,
-    refused: AtCapacityError,
+    busy: _NoFreeSlot,
 ) -> Prediction | Response:
-    """Every slot was taken: wait for a canceled one, then in the queue if there is one."""
+    """Every slot was taken: wait for a canceled one, then in the queue if there is one.
+
+    Either way every check runs again: the state may have changed while this request waited.
+    """
     runtime = runtime_of(request)
     if await _canceled_slot_freed(runtime):
-        try:  # every check again: the state may have changed while this request waited
-            return _create(request, body, path_id, delivery, training)
-        except AtCapacityError as again:
-            refused = again
+        created = _create(request, body, path_id, delivery, training)
+        if not isinstance(created, _NoFreeSlot):
+            return created
+        busy = created
     if not runtime.admission.queue_max:
-        return await _refuse(request, refused)
+        return await _refuse(request, busy.refused)
     try:
         ticket = await _queued(request)
     except AtCapacityError as exc:  # the queue is full, or the wait timed out
@@ -131,10 +140,12 @@ async def _wait_for_slot(
         return await _refuse(request, exc)
     if ticket is None:
         return Response(status_code=499)  # the client left the queue
-    try:  # every check again, with the slot reserved for this request
-        return _create(request, body, path_id, delivery, training, ticket)
+    try:  # with the slot reserved for this request, which cannot be refused again
+        created = _create(request, body, path_id, delivery, training, ticket, busy.decoded)
     finally:
         ticket.release()  # unless the prediction took it: the slot goes to the next waiter
+    assert not isinstance(created, _NoFreeSlot)
+    return created
 
 
 async def _queued(request: Request) -> Ticket | None:
@@ -161,10 +172,12 @@ def _create(
     delivery: Delivery,
     training: bool,
     ticket: Ticket | None = None,
-) -> Prediction | Response:
+    decoded: Any = None,
+) -> Prediction | Response | _NoFreeSlot:
     """Admission checks in the spec's order, then start: the prediction, or the refusal.
 
-    ``AtCapacityError`` propagates: ``submit`` decides whether a slot is about to free.
+    ``_NoFreeSlot`` when every slot is taken: ``submit`` decides whether to wait for one.
+    ``decoded`` is the body as an earlier attempt validated it.
     """
     runtime = runtime_of(request)
     try:
@@ -182,8 +195,9 @@ def _create(
         if delivery == "sse" and not runtime.supports_streaming:
             return no_streaming(training=False)
         if ticket is None and runtime.admission.refuses and not _names_inflight(runtime, body):
-            raise AtCapacityError(runtime.slots)  # certain: no need to validate the input
-        decoded = runtime.decode_request(body, training=training)
+            return _NoFreeSlot(AtCapacityError(runtime.slots), None)  # certain: not validated
+        if decoded is None:
+            decoded = runtime.decode_request(body, training=training)
         pid = path_id or decoded.id
         if pid is not None and (running := runtime.get(pid)) is not None:
             return _existing(request, running, delivery)
@@ -200,8 +214,8 @@ def _create(
         return _existing(request, running, delivery) if running is not None else error_response(exc)
     except MalformedRequestError as exc:
         return _unparsable(request, exc)
-    except AtCapacityError:
-        raise
+    except AtCapacityError as exc:
+        return _NoFreeSlot(exc, decoded)
     except CogrtError as exc:
         return error_response(exc)
 

@@ -153,13 +153,17 @@ class Admission:
         while self._waiters:
             self._end(self._waiters[0], _EXPIRED)
 
+    def forget(self, waiter: asyncio.Future[str]) -> None:
+        """Take ``waiter`` out of the queue, if it is in it."""
+        try:
+            self._waiters.remove(waiter)
+        except ValueError:
+            pass
+
     def _end(self, waiter: asyncio.Future[str], outcome: str) -> None:
         """Take a waiter out of the queue with ``outcome``; a granted one passes its slot on."""
         if not waiter.done():
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                pass
+            self.forget(waiter)
             waiter.set_result(outcome)
         elif not waiter.cancelled() and waiter.result() == _GRANTED and outcome == _LEFT:
             self.reserved -= 1
@@ -212,8 +216,9 @@ class Place:
         Cancelling the waiting task leaves the queue too.
         """
         try:
-            outcome = await asyncio.shield(self._waiter)
-        except asyncio.CancelledError:
+            outcome = await self._waiter
+        except asyncio.CancelledError:  # the task was cancelled, and with it the waiter
+            self._admission.forget(self._waiter)
             self.leave()
             raise
         finally:
