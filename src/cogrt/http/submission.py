@@ -38,7 +38,7 @@ from cogrt.errors import (
     MalformedRequestError,
     NotReadyError,
 )
-from cogrt.http.disconnect import finished_before_disconnect, watch
+from cogrt.http.disconnect import Watching, finished_before_disconnect
 from cogrt.http.incoming import read_body, requested_delivery, runtime_of
 from cogrt.http.refusals import RefusalPacer
 from cogrt.http.responses import (
@@ -75,7 +75,6 @@ _peek_id = msgspec.json.Decoder(_IdPeek).decode
 
 async def submit(request: Request, *, training: bool, path_id: str | None) -> Response:
     """POST and PUT for predictions and trainings, in the order of spec §11.2-§11.3."""
-    runtime = runtime_of(request)
     delivery = requested_delivery(request)
     if training and delivery == "sse":
         return no_streaming(training=True)
@@ -85,12 +84,27 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
         return Response(status_code=400)
     if body is None:
         return json_response(413, TOO_LARGE)
-    created = _create(request, body, path_id, delivery, training)
-    if isinstance(created, _NoFreeSlot):
-        created = await _wait_for_slot(request, body, path_id, delivery, training, created)
-    if not isinstance(created, Prediction):
-        return created
-    prediction = created
+    watching = None
+    try:
+        created = _create(request, body, path_id, delivery, training)
+        if isinstance(created, _NoFreeSlot):
+            watching = Watching(request.receive)
+            created = await _wait_for_slot(
+                request, body, path_id, delivery, training, created, watching
+            )
+        if not isinstance(created, Prediction):
+            return created
+        return await _deliver(request, created, delivery, watching)
+    finally:
+        if watching is not None:
+            watching.stop()
+
+
+async def _deliver(
+    request: Request, prediction: Prediction, delivery: Delivery, watching: Watching | None
+) -> Response:
+    """The answer to a request that created ``prediction``, by how it asked for it."""
+    runtime = runtime_of(request)
     if runtime.supports_streaming:
         # No event can have been emitted yet: the prediction's task has not run.
         _streams(request).track(prediction)
@@ -99,7 +113,7 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     if delivery == "async":
         return _current(prediction)
     if not await finished_before_disconnect(
-        request.receive, prediction, many_slots=runtime.slots > 1
+        request.receive, prediction, many_slots=runtime.slots > 1, watching=watching
     ):
         return Response(status_code=499)  # nobody is listening any more
     return Response(prediction.to_json(), 200, media_type="application/json")
@@ -119,6 +133,7 @@ async def _wait_for_slot(
     delivery: Delivery,
     training: bool,
     busy: _NoFreeSlot,
+    watching: Watching,
 ) -> Prediction | Response:
     """Every slot was taken: wait for a canceled one, then in the queue if there is one.
 
@@ -133,7 +148,7 @@ async def _wait_for_slot(
     if not runtime.admission.queue_max:
         return await _refuse(request, busy.refused)
     try:
-        ticket = await _queued(request)
+        ticket = await _queued(request, watching)
     except AtCapacityError as exc:  # the queue is full, or the wait timed out
         if request.app.state.shutdown_requested.is_set():
             return shutting_down()
@@ -148,14 +163,17 @@ async def _wait_for_slot(
     return created
 
 
-async def _queued(request: Request) -> Ticket | None:
-    """Wait in the admission queue; None if the client disconnected meanwhile."""
+async def _queued(request: Request, watching: Watching) -> Ticket | None:
+    """Wait in the admission queue; None if the client disconnected meanwhile.
+
+    The watcher goes on watching, for the prediction (``finished_before_disconnect``).
+    """
     place = runtime_of(request).admission.join()
-    watcher = watch(request.receive, place.leave)
+    watching.start(place.leave)
     try:
         return await place.wait()
     finally:
-        watcher.cancel()
+        watching.pause()
 
 
 async def _refuse(request: Request, refused: AtCapacityError) -> Response:
