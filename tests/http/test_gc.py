@@ -47,9 +47,3 @@ async def test_embedded_apps_leave_the_collector_alone() -> None:
     frozen, threshold = await _tuned_after_setup("http_echo")
     assert frozen == 0
     assert threshold == gc.get_threshold()
-
-
-async def test_an_admission_queue_raises_them_for_one_slot_too() -> None:
-    frozen, threshold = await _tuned_after_setup("http_echo", tune_gc_after_setup=True, queue=8)
-    assert frozen > 0
-    assert threshold == MANY_SLOTS_GC_THRESHOLD

@@ -216,14 +216,11 @@ async def _tune_gc_after_setup(runtime: Runtime) -> None:
     re-scanned them so often that collection took half of each request's
     CPU (in-process at 1000 in flight: 390 -> 160 us per request). With one
     slot that cost does not arise, and default thresholds free cyclic
-    garbage promptly (a caught exception's traceback can pin GPU tensors),
-    unless an admission queue holds many requests in flight all the same
-    (echo, 64 connections on one slot with ``--queue``: a quarter of the CPU
-    per request went to collections).
+    garbage promptly (a caught exception's traceback can pin GPU tensors).
     """
     await runtime.wait_setup()
     gc.freeze()  # no gc.collect() first: a full pass over a big model would stall the loop
-    if runtime.slots > 1 or runtime.admission.queue_max:
+    if runtime.slots > 1:
         gc.set_threshold(*MANY_SLOTS_GC_THRESHOLD)
 
 
