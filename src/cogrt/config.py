@@ -141,6 +141,10 @@ class Settings:
     """``COGRT_KEEP_OUTPUT_FILES``: never delete returned temp files (``transfer/returned.py``)."""
     metrics: bool = True
     """``COGRT_METRICS=0``: no ``GET /metrics`` (``cogrt.telemetry``)."""
+    queue: int = 0
+    """``COGRT_QUEUE``: requests that may wait for a slot instead of a 409 (``admission.py``)."""
+    queue_timeout: float = 30.0
+    """``COGRT_QUEUE_TIMEOUT``: seconds a queued request waits for a slot, then 409."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +159,8 @@ class Settings:
             webhook_secret=env.get("COG_WEBHOOK_SECRET") or None,
             keep_output_files=_flag(env, "COGRT_KEEP_OUTPUT_FILES"),
             metrics=env.get("COGRT_METRICS", "1").strip().lower() not in _OFF,
+            queue=0 if env.get("COGRT_QUEUE", "").strip() in ("", "0") else _queue(env),
+            queue_timeout=_positive_float(env, "COGRT_QUEUE_TIMEOUT", 30.0),
         )
 
 
@@ -176,6 +182,25 @@ def _positive_int(env: Mapping[str, str], name: str, *, invalid: int) -> int | N
     if value < 1:
         log.warning("%s=%r is not a positive integer; using %d", name, raw, invalid)
         return invalid
+    return value
+
+
+def _queue(env: Mapping[str, str]) -> int:
+    """``COGRT_QUEUE``: 0 (or unset) is no queue; anything but a count warns and means none."""
+    return _positive_int(env, "COGRT_QUEUE", invalid=0) or 0
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        log.warning("%s=%r is not a positive number of seconds; using %g", name, raw, default)
+        return default
     return value
 
 

@@ -164,3 +164,37 @@ def test_a_half_close_is_a_disconnect_on_both_servers(http: str) -> None:
         written = read_until_eof(half)  # uvicorn closes at once, hypercorn writes the 499
     assert (status, body["status"]) == (200, "succeeded")
     assert written == b"" or written.startswith(b"HTTP/1.1 499 ")
+
+
+async def test_a_queued_request_whose_client_leaves_after_it_started_cancels_it() -> None:
+    """The watcher from its time in the queue goes on for its prediction, which is canceled."""
+    app = create_app(load("http_sleep_steps").Predictor, queue=1)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        assert await runtime.wait_setup(30) == "READY"
+        holder = runtime.start(runtime.decode_request(b'{"id":"hold","input":{"seconds":30}}'))
+        gone = asyncio.Event()
+        body = [{"type": "http.request", "body": b'{"id":"q1","input":{"seconds":30}}'}]
+
+        async def receive() -> dict[str, Any]:
+            if body:
+                return body.pop()
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        handler = asyncio.ensure_future(app(dict(SCOPE), receive, send))
+        await until(lambda: runtime.queue_length == 1)
+        holder.cancel()
+        await until(lambda: runtime.get("q1") is not None)
+        queued = runtime.get("q1")
+        await until(lambda: queued.status == "processing")
+        assert len([t for t in asyncio.all_tasks() if "_call_on_disconnect" in repr(t)]) == 1
+        gone.set()
+        await asyncio.wait_for(handler, 10)
+        await asyncio.wait_for(queued.wait(), 10)
+        assert queued.status == "canceled"
+        assert runtime.status == "READY"
+        assert not [task for task in asyncio.all_tasks() if "_call_on_disconnect" in repr(task)]

@@ -15,7 +15,7 @@ import faulthandler
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cogrt.cli.help import env_flag
 from cogrt.cli.project import Project, add_mode_argument, add_ref_argument, resolve_project
@@ -52,6 +52,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="false",
         metavar="VALUE",
         help="ignore SIGTERM: stop only on POST /shutdown or SIGINT (as cog serve)",
+    )
+    parser.add_argument(
+        "--queue",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="let up to N requests wait, first come first served, for a busy slot instead of"
+        " a 409 [env: COGRT_QUEUE; default: 0, no queue]",
+    )
+    parser.add_argument(
+        "--queue-timeout",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="seconds a queued request waits for a slot, then 409 [env: COGRT_QUEUE_TIMEOUT;"
+        " default: 30]",
     )
     parser.add_argument("--threads", type=int, default=None, help="accepted and ignored, as in Cog")
     parser.add_argument(
@@ -103,7 +119,10 @@ def run(ns: argparse.Namespace) -> int:
             from cogrt.http.server import bind_socket
 
             runtime = Runtime(
-                project.predictor, upload_url=ns.upload_url, **project.runtime_kwargs()
+                project.predictor,
+                upload_url=ns.upload_url,
+                **_queue_kwargs(ns),
+                **project.runtime_kwargs(),
             )
             _serve(runtime, ns, bind_socket(ns.host, port), explicit_shutdown, None)
     except OSError as exc:
@@ -158,11 +177,33 @@ def _serve_supervised(
         project.predictor,
         upload_url=ns.upload_url,
         journal=link.journal(),
+        **_queue_kwargs(ns),
         **project.runtime_kwargs(),
     )
     sock = link.listener(lambda: bind_socket(ns.host, port))
     _serve(runtime, ns, sock, explicit_shutdown, lambda: link.watch(runtime), link.stopping)
     return runtime
+
+
+def _count(raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a count (0 or more)")
+    return int(raw)
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive number of seconds")
+    return value
+
+
+def _queue_kwargs(ns: argparse.Namespace) -> dict[str, Any]:
+    """``--queue``/``--queue-timeout`` for ``Runtime``; unset ones fall back to the environment."""
+    return {"queue": ns.queue, "queue_timeout": ns.queue_timeout}
 
 
 def _until_setup_fails(

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cogrt.errors import PredictionNotFoundError
 from cogrt.http.incoming import runtime_of
 from cogrt.http.observed import counted, metrics_endpoint
+from cogrt.http.refusals import RefusalPacer
 from cogrt.http.responses import error_response, json_response
 from cogrt.http.sse import Streams
 from cogrt.http.submission import submit
@@ -121,6 +122,7 @@ def create_app(
     app.state.on_shutdown = on_shutdown
     app.state.tune_gc_after_setup = tune_gc_after_setup
     app.state.shutdown_requested = asyncio.Event()
+    app.state.refusals = RefusalPacer()
     return app
 
 
@@ -200,6 +202,7 @@ def request_shutdown(app: Starlette) -> None:
     if event.is_set():
         return
     event.set()
+    app.state.runtime.admission.expire_all()  # queued requests get 503 now, not at the end
     if app.state.on_shutdown is not None:
         app.state.on_shutdown()
 

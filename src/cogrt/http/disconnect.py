@@ -17,18 +17,18 @@ from starlette.types import Receive
 
 from cogrt.runner.prediction import Prediction
 
-__all__ = ["WATCH_DISCONNECT_AFTER", "finished_before_disconnect", "watch"]
+__all__ = ["WATCH_DISCONNECT_AFTER", "Watching", "finished_before_disconnect", "watch"]
 
 WATCH_DISCONNECT_AFTER = 0.25
 """Seconds a sync request to a many-slot model runs before its client's leaving is watched for."""
 
 
-def watch(receive: Receive, on_disconnect: Callable[[], None]) -> asyncio.Task[None]:
+def watch(receive: Receive, on_disconnect: Callable[[], object]) -> asyncio.Task[None]:
     """Call ``on_disconnect`` once the client has gone; cancel the task to stop watching."""
     return asyncio.get_running_loop().create_task(_call_on_disconnect(receive, on_disconnect))
 
 
-async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> None:
+async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], object]) -> None:
     try:
         while (await receive())["type"] != "http.disconnect":
             pass
@@ -37,8 +37,52 @@ async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], None
     on_disconnect()
 
 
+class Watching:
+    """One request's watcher, whose action follows the request: leave the queue, then cancel.
+
+    A queued request watches from the moment it queues; when it gets its slot
+    the same watcher goes on for its prediction (one task per request, not two).
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._task: asyncio.Task[None] | None = None
+        self._action: Callable[[], object] | None = None
+        self.gone = False
+        """The client has left."""
+
+    def start(self, action: Callable[[], object]) -> None:
+        """Call ``action`` when the client leaves (at once if it has); starts watching if needed."""
+        self._action = action
+        if self.gone:
+            action()
+        elif self._task is None:
+            self._task = watch(self._receive, self._left)
+
+    @property
+    def started(self) -> bool:
+        return self._task is not None
+
+    def pause(self) -> None:
+        """Do nothing when the client leaves (it is still remembered as ``gone``)."""
+        self._action = None
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _left(self) -> None:
+        self.gone = True
+        if self._action is not None:
+            self._action()
+
+
 async def finished_before_disconnect(
-    receive: Receive, prediction: Prediction, *, many_slots: bool
+    receive: Receive,
+    prediction: Prediction,
+    *,
+    many_slots: bool,
+    watching: Watching | None = None,
 ) -> bool:
     """Wait for a sync prediction; cancel it if the client goes away first.
 
@@ -52,28 +96,26 @@ async def finished_before_disconnect(
     a tenth of a short prediction's CPU, a briefly held slot is one of many,
     and the server remembers a disconnect, so a later watcher still sees it
     at once. With one slot the watcher starts at once: a client that gives up
-    and retries must find the slot free. Cancel also happens when the server
-    cancels this handler, so a slot can never stay taken by a request nobody
-    waits for.
+    and retries must find the slot free. A request that waited in the queue
+    brings its running watcher (``watching``), which then watches at once.
+    Cancel also happens when the server cancels this handler, so a slot can
+    never stay taken by a request nobody waits for.
     """
-    watcher: asyncio.Task[None] | None = None
-
-    def start_watching() -> None:
-        nonlocal watcher
-        watcher = watch(receive, prediction.cancel)
-
+    if watching is None:
+        watching = Watching(receive)
     timer = None
-    if many_slots:
-        timer = asyncio.get_running_loop().call_later(WATCH_DISCONNECT_AFTER, start_watching)
+    if many_slots and not watching.started:
+        timer = asyncio.get_running_loop().call_later(
+            WATCH_DISCONNECT_AFTER, watching.start, prediction.cancel
+        )
     else:
-        start_watching()
+        watching.start(prediction.cancel)
     try:
         await prediction.wait()
     finally:
         if timer is not None:
             timer.cancel()
-        if watcher is not None and not watcher.done():
-            watcher.cancel()
+        watching.stop()
         if not prediction.done:  # this handler was cancelled by the server
             prediction.cancel()
-    return watcher is None or watcher.cancelled() or not watcher.done()
+    return not watching.gone

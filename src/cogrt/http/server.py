@@ -66,13 +66,18 @@ def serve(
     sock: socket.socket | None = None,
     grace_period: float = DEFAULT_GRACE_PERIOD,
     keep_output_files: bool | None = None,
+    queue: int | None = None,
+    queue_timeout: float | None = None,
     **runtime_kwargs: Any,
 ) -> None:
     """Serve ``predictor`` (a reference, object or ``Runtime``) until shut down; blocks.
 
     Returned ``Path`` outputs in the temp dir are deleted once sent, as Cog's
     documents promise; ``keep_output_files=True`` keeps them (default:
-    ``COGRT_KEEP_OUTPUT_FILES``). A ``Runtime`` passed in takes its own options.
+    ``COGRT_KEEP_OUTPUT_FILES``). ``queue``: up to this many requests wait, first come
+    first served, for a slot instead of a 409, each for at most ``queue_timeout`` seconds
+    (defaults: ``COGRT_QUEUE``, else no queue; ``COGRT_QUEUE_TIMEOUT``, else 30; see
+    docs/operations.md). A ``Runtime`` passed in takes its own options.
     With no logging set up in the process, cogrt's info lines go to stderr
     (:mod:`cogrt.http.default_logging`). ``metrics=False`` (no ``GET /metrics``) and
     ``tracer_provider`` are ``create_app``'s.
@@ -82,6 +87,10 @@ def serve(
         runtime_kwargs["upload_url"] = upload_url
     if keep_output_files is not None:
         runtime_kwargs["keep_output_files"] = keep_output_files
+    if queue is not None:
+        runtime_kwargs["queue"] = queue
+    if queue_timeout is not None:
+        runtime_kwargs["queue_timeout"] = queue_timeout
     app = create_app(
         predictor, grace_period=grace_period, tune_gc_after_setup=True, **runtime_kwargs
     )

@@ -6,7 +6,13 @@ from ``responses``. A sync request then waits for its prediction, canceled
 if its client leaves first (``disconnect``). A request that finds every
 slot taken waits briefly for a slot whose prediction is being canceled
 (``CANCELED_SLOT_WAIT``), so a client that leaves and retries at once is
-not refused.
+not refused. With an admission queue (:mod:`cogrt.runner.admission`) it
+then waits in the queue; a client that leaves meanwhile leaves the queue.
+
+A request that is certainly refused (every slot taken, no room in the
+queue, its body naming no prediction in flight) gets its 409 without its
+input being validated: the answer is known, and validating costs the loop
+time the running predictions need. Its 409 is paced (:mod:`cogrt.http.refusals`).
 
 A body is read as JSON whatever its declared ``Content-Type``; one that does
 not parse is 400, or 415 when the client declared a non-JSON type (§8.1).
@@ -19,7 +25,7 @@ can attach to it later with ``PUT`` (spec §14.4).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from starlette.requests import ClientDisconnect, Request
@@ -32,8 +38,9 @@ from cogrt.errors import (
     MalformedRequestError,
     NotReadyError,
 )
-from cogrt.http.disconnect import finished_before_disconnect
+from cogrt.http.disconnect import Watching, finished_before_disconnect
 from cogrt.http.incoming import read_body, requested_delivery, runtime_of
+from cogrt.http.refusals import RefusalPacer
 from cogrt.http.responses import (
     NOT_FOUND,
     TOO_LARGE,
@@ -44,6 +51,7 @@ from cogrt.http.responses import (
     shutting_down,
 )
 from cogrt.http.sse import EventStreamResponse, Streams
+from cogrt.runner.admission import Ticket
 from cogrt.runner.prediction import Delivery, Prediction
 from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
@@ -67,7 +75,6 @@ _peek_id = msgspec.json.Decoder(_IdPeek).decode
 
 async def submit(request: Request, *, training: bool, path_id: str | None) -> Response:
     """POST and PUT for predictions and trainings, in the order of spec §11.2-§11.3."""
-    runtime = runtime_of(request)
     delivery = requested_delivery(request)
     if training and delivery == "sse":
         return no_streaming(training=True)
@@ -77,18 +84,27 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
         return Response(status_code=400)
     if body is None:
         return json_response(413, TOO_LARGE)
+    watching = None
     try:
         created = _create(request, body, path_id, delivery, training)
-    except AtCapacityError as exc:
-        if not await _canceled_slot_freed(runtime):
-            return error_response(exc)
-        try:  # every check again: the state may have changed while this request waited
-            created = _create(request, body, path_id, delivery, training)
-        except AtCapacityError as again:
-            return error_response(again)
-    if not isinstance(created, Prediction):
-        return created
-    prediction = created
+        if isinstance(created, _NoFreeSlot):
+            watching = Watching(request.receive)
+            created = await _wait_for_slot(
+                request, body, path_id, delivery, training, created, watching
+            )
+        if not isinstance(created, Prediction):
+            return created
+        return await _deliver(request, created, delivery, watching)
+    finally:
+        if watching is not None:
+            watching.stop()
+
+
+async def _deliver(
+    request: Request, prediction: Prediction, delivery: Delivery, watching: Watching | None
+) -> Response:
+    """The answer to a request that created ``prediction``, by how it asked for it."""
+    runtime = runtime_of(request)
     if runtime.supports_streaming:
         # No event can have been emitted yet: the prediction's task has not run.
         _streams(request).track(prediction)
@@ -97,18 +113,89 @@ async def submit(request: Request, *, training: bool, path_id: str | None) -> Re
     if delivery == "async":
         return _current(prediction)
     if not await finished_before_disconnect(
-        request.receive, prediction, many_slots=runtime.slots > 1
+        request.receive, prediction, many_slots=runtime.slots > 1, watching=watching
     ):
         return Response(status_code=499)  # nobody is listening any more
     return Response(prediction.to_json(), 200, media_type="application/json")
 
 
-def _create(
-    request: Request, body: bytes, path_id: str | None, delivery: Delivery, training: bool
+class _NoFreeSlot(NamedTuple):
+    """``_create``'s answer when every slot is taken: the refusal, and the input if validated."""
+
+    refused: AtCapacityError
+    decoded: Any
+
+
+async def _wait_for_slot(
+    request: Request,
+    body: bytes,
+    path_id: str | None,
+    delivery: Delivery,
+    training: bool,
+    busy: _NoFreeSlot,
+    watching: Watching,
 ) -> Prediction | Response:
+    """Every slot was taken: wait for a canceled one, then in the queue if there is one.
+
+    Either way every check runs again: the state may have changed while this request waited.
+    """
+    runtime = runtime_of(request)
+    if await _canceled_slot_freed(runtime):
+        created = _create(request, body, path_id, delivery, training)
+        if not isinstance(created, _NoFreeSlot):
+            return created
+        busy = created
+    if not runtime.admission.queue_max:
+        return await _refuse(request, busy.refused)
+    try:
+        ticket = await _queued(request, watching)
+    except AtCapacityError as exc:  # the queue is full, or the wait timed out
+        if request.app.state.shutdown_requested.is_set():
+            return shutting_down()
+        return await _refuse(request, exc)
+    if ticket is None:
+        return Response(status_code=499)  # the client left the queue
+    try:  # with the slot reserved for this request, which cannot be refused again
+        created = _create(request, body, path_id, delivery, training, ticket, busy.decoded)
+    finally:
+        ticket.release()  # unless the prediction took it: the slot goes to the next waiter
+    assert not isinstance(created, _NoFreeSlot)
+    return created
+
+
+async def _queued(request: Request, watching: Watching) -> Ticket | None:
+    """Wait in the admission queue; None if the client disconnected meanwhile.
+
+    The watcher goes on watching, for the prediction (``finished_before_disconnect``).
+    """
+    place = runtime_of(request).admission.join()
+    watching.start(place.leave)
+    try:
+        return await place.wait()
+    finally:
+        watching.pause()
+
+
+async def _refuse(request: Request, refused: AtCapacityError) -> Response:
+    """The 409, once the pacer lets it go."""
+    pacer: RefusalPacer = request.app.state.refusals
+    await pacer.turn()
+    return error_response(refused)
+
+
+def _create(
+    request: Request,
+    body: bytes,
+    path_id: str | None,
+    delivery: Delivery,
+    training: bool,
+    ticket: Ticket | None = None,
+    decoded: Any = None,
+) -> Prediction | Response | _NoFreeSlot:
     """Admission checks in the spec's order, then start: the prediction, or the refusal.
 
-    ``AtCapacityError`` propagates: ``submit`` decides whether a slot is about to free.
+    ``_NoFreeSlot`` when every slot is taken: ``submit`` decides whether to wait for one.
+    ``decoded`` is the body as an earlier attempt validated it.
     """
     runtime = runtime_of(request)
     try:
@@ -125,7 +212,10 @@ def _create(
             return json_response(404, {})
         if delivery == "sse" and not runtime.supports_streaming:
             return no_streaming(training=False)
-        decoded = runtime.decode_request(body, training=training)
+        if ticket is None and runtime.admission.refuses and not _names_inflight(runtime, body):
+            return _NoFreeSlot(AtCapacityError(runtime.slots), None)  # certain: not validated
+        if decoded is None:
+            decoded = runtime.decode_request(body, training=training)
         pid = path_id or decoded.id
         if pid is not None and (running := runtime.get(pid)) is not None:
             return _existing(request, running, delivery)
@@ -139,14 +229,15 @@ def _create(
                 if decoded.webhook or runtime.observer.wants_trace_headers
                 else None
             ),
+            ticket=ticket,
         )
     except DuplicatePredictionError as exc:
         running = runtime.get(exc.prediction_id)
         return _existing(request, running, delivery) if running is not None else error_response(exc)
     except MalformedRequestError as exc:
         return _unparsable(request, exc)
-    except AtCapacityError:
-        raise
+    except AtCapacityError as exc:
+        return _NoFreeSlot(exc, decoded)
     except CogrtError as exc:
         return error_response(exc)
 
@@ -174,6 +265,19 @@ async def _canceled_slot_freed(runtime: Runtime) -> bool:
         for waiter in waiters:
             waiter.cancel()
     return bool(done)
+
+
+def _names_inflight(runtime: Runtime, body: bytes) -> bool:
+    """The body's ``id`` is a prediction in flight (answered with it, §11.3), or unreadable.
+
+    An unreadable body is True so that the full path reports it (400 before 409, §11.2).
+    A PUT's path id was looked up before (``_put_precheck``).
+    """
+    try:
+        body_id = _peek_id(body or b"{}").id
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return True
+    return isinstance(body_id, str) and runtime.get(body_id) is not None
 
 
 def _put_precheck(

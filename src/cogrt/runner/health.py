@@ -57,10 +57,19 @@ class UserHealthcheck:
 
 
 async def health_report(
-    status: str, setup: dict[str, Any], healthcheck: UserHealthcheck | None
+    status: str,
+    setup: dict[str, Any],
+    healthcheck: UserHealthcheck | None,
+    queue: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body for a runtime in ``status``; a ready one runs ``healthcheck`` too (spec §18.1)."""
+    """The body for a runtime in ``status``; a ready one runs ``healthcheck`` too (spec §18.1).
+
+    ``queue`` (length and size of the admission queue) is a key Cog's body lacks;
+    its clients ignore keys they do not know.
+    """
     body: dict[str, Any] = {"status": status, "setup": setup}
+    if queue is not None:
+        body["queue"] = queue
     body["version"] = {
         "coglet": __version__,
         "cogrt": __version__,

@@ -72,6 +72,8 @@ class Prediction:
         self.guard = CancelGuard()
         self.task: asyncio.Task[None] | None = None
         self.in_thread = False
+        self.queue_wait = 0.0
+        """Seconds its request waited in the admission queue for a slot."""
         self._loop = loop
         self._loop_thread = threading.get_ident()
         # Phase boundaries in perf_counter seconds (None: never reached), for observers:

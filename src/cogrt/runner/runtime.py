@@ -6,17 +6,17 @@
 
 Entering starts loading and ``setup()`` in the background and returns at
 once (health ``STARTING``), so an HTTP server can answer health checks
-while a model loads. Admission never queues: a request either takes a free
-slot or gets ``AtCapacityError``. A slot is freed in the same loop step that
-publishes the terminal state, before any waiter wakes, so a client that
-reads its answer and sends the next request is never refused.
+while a model loads. A request takes a free slot or gets ``AtCapacityError``,
+unless an admission queue is configured (:mod:`cogrt.runner.admission`). A
+slot is freed in the same loop step that publishes the terminal state,
+before any waiter wakes, so a client that reads its answer and sends the
+next request is never refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import shutil
 import tempfile
@@ -29,12 +29,12 @@ import msgspec
 from cogrt.clock import utc_now
 from cogrt.config import Settings
 from cogrt.errors import (
-    AtCapacityError,
     DuplicatePredictionError,
     NotReadyError,
     PredictionNotFoundError,
 )
 from cogrt.runner import logs
+from cogrt.runner.admission import Admission, Ticket
 from cogrt.runner.execution import Execution, ExecutionOptions
 from cogrt.runner.health import UserHealthcheck, health_report
 from cogrt.runner.observe import NO_OBSERVER, Observer
@@ -56,8 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Runtime"]
 
-_log = logging.getLogger("cogrt.runner.runtime")
-
 
 class Runtime:
     """Loads one predictor, runs its setup, and admits predictions into slots."""
@@ -75,9 +73,13 @@ class Runtime:
         journal: Journal | None = None,
         keep_output_files: bool | None = None,
         local_file_outputs: bool = False,
+        queue: int | None = None,
+        queue_timeout: float | None = None,
     ) -> None:
         """``local_file_outputs``: file outputs as local paths, not data URIs, for in-process
-        clients (``predict``, tests); see :mod:`cogrt.transfer.local_files`."""
+        clients (``predict``, tests); see :mod:`cogrt.transfer.local_files`. ``queue``:
+        requests that may wait for a slot (default ``COGRT_QUEUE``, else none), each for
+        at most ``queue_timeout`` seconds (default ``COGRT_QUEUE_TIMEOUT``, else 30)."""
         self.settings = settings or Settings.from_environ()
         self._journal = journal
         self.upload_url = upload_url
@@ -105,8 +107,11 @@ class Runtime:
         self.observer: Observer = NO_OBSERVER  # set before entering (runner/observe.py)
         self._entered = asyncio.Event()
         self._warm_up: asyncio.Task[None] | None = None
-        self._inflight: dict[str, Prediction] = {}
-        self._slots = 1
+        self.admission = Admission(
+            queue=self.settings.queue if queue is None else queue,
+            queue_timeout=queue_timeout or self.settings.queue_timeout,
+        )
+        self._inflight = self.admission.inflight
         self._client: httpx.AsyncClient | None = None
         self._webhooks: WebhookSender | None = None
         self._predict: Execution | None = None
@@ -149,19 +154,7 @@ class Runtime:
 
     async def drain(self, timeout: float) -> None:
         """Let in-flight predictions finish within ``timeout``, then cancel the rest."""
-        if self._inflight:
-            count = len(self._inflight)
-            _log.info("draining: %d prediction(s) in flight, canceled after %g s", count, timeout)
-        if timeout > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._all_done(), timeout)
-        for prediction in list(self._inflight.values()):
-            prediction.cancel()
-        await self._all_done()
-
-    async def _all_done(self) -> None:
-        """Wait for every prediction in flight now (gather cancels its waits if cancelled)."""
-        await asyncio.gather(*(p.wait() for p in list(self._inflight.values())))
+        await self.admission.drain(timeout)
 
     async def wait_setup(self, timeout: float | None = None) -> str:
         """Wait until setup has finished (either way) and return the health status.
@@ -197,7 +190,7 @@ class Runtime:
 
     def _adopt_loaded(self) -> None:
         loader = self._loader
-        self._slots = loader.slots
+        self.admission.slots = loader.slots
         options = ExecutionOptions(
             os.environ.get("COG_USER_AGENT"),
             self.upload_url,
@@ -232,15 +225,21 @@ class Runtime:
             return "STARTING"
         if self._setup.status == "failed":
             return "SETUP_FAILED"
-        return "BUSY" if len(self._inflight) >= self._slots else "READY"
+        return "BUSY" if self.admission.refuses else "READY"
 
     @property
     def slots(self) -> int:
-        return self._slots
+        return self.admission.slots
+
+    @property
+    def queue_length(self) -> int:
+        """Requests waiting in the admission queue for a slot."""
+        return self.admission.queue_length
 
     async def health(self) -> dict[str, Any]:
         """The ``/health-check`` body (spec §18.1), running the user healthcheck."""
-        return await health_report(self.status, self._setup.report(), self._healthcheck)
+        queue = self.admission.queue_report()
+        return await health_report(self.status, self._setup.report(), self._healthcheck, queue)
 
     # -- predictions --------------------------------------------------------------
 
@@ -271,15 +270,16 @@ class Runtime:
         training: bool = False,
         created_by: Delivery = "sync",
         trace_headers: Mapping[str, str] | None = None,
+        ticket: Ticket | None = None,
     ) -> Prediction:
-        """Admit a validated request into a free slot and start it; ``trace_headers``, the
-        creating request's W3C trace context, go to its webhooks and spans."""
+        """Admit a validated request into a free slot (or ``ticket``'s reserved one) and start
+        it; ``trace_headers``, the creating request's W3C trace context, go to its webhooks
+        and spans."""
         execution = self._execution(training)
         pid = prediction_id or request.id or new_prediction_id()
         if pid in self._inflight:
             raise DuplicatePredictionError(pid)
-        if len(self._inflight) >= self._slots:
-            raise AtCapacityError(self._slots)
+        self.admission.check(ticket)
         target = execution.target
         validated = request.input
         prediction = Prediction(
@@ -296,7 +296,7 @@ class Runtime:
             self._webhooks.attach(
                 prediction, request.webhook, request.webhook_events_filter, trace_headers
             )
-        self._inflight[pid] = prediction
+        self.admission.admit(prediction, ticket)
         self.observer.prediction_created(prediction, trace_headers)
         task = asyncio.get_running_loop().create_task(self._drive(execution, prediction, validated))
         # A task cancelled before its first step never runs its body, so the
@@ -319,7 +319,7 @@ class Runtime:
             return
         if not prediction.done:  # run() never raises; a task cancel can still land here
             prediction.finish("canceled")
-        del self._inflight[prediction.id]
+        self.admission.release(prediction)
         self.observer.prediction_finished(prediction)
         prediction.publish_completed()
 

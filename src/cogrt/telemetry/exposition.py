@@ -79,7 +79,8 @@ class MetricsPage:
         yield predictions
         phases = HistogramMetricFamily(
             "cogrt_prediction_phase_seconds",
-            "Time a prediction spent in each phase: queue_wait (admitted to running),"
+            "Time a prediction spent in each phase: queue_wait (waiting in the admission queue"
+            " for a slot; 0 when one was free),"
             " input_download (file inputs fetched), predict (user code), output_upload"
             " (file outputs stored after the code returned).",
             labels=["phase"],

@@ -80,10 +80,10 @@ class PredictionMetrics(Observer):
         mode = "train" if prediction.training else "predict"
         key = (prediction.status, mode, prediction.created_by)
         self.predictions[key] = self.predictions.get(key, 0) + 1
+        self._queue_wait.observe(prediction.queue_wait)
         ran = prediction.run_perf
         if ran is None:  # canceled before it ran
             return
-        self._queue_wait.observe(ran - prediction.created_perf)
         end = prediction.finished_perf or ran
         predict = prediction.predict_perf
         upload = prediction.upload_perf

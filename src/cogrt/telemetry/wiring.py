@@ -32,8 +32,7 @@ def observe(
         runtime.observer = combine(runtime.observer, counts)
         gauges = Gauges(
             slots=lambda: runtime.slots,
-            # The admission queue's length, once the runtime has one; 0 until then.
-            queue_length=lambda: int(getattr(runtime, "queue_length", 0)),
+            queue_length=lambda: runtime.queue_length,
             sse_subscribers=sse_subscribers,
         )
         page = MetricsPage(counts, gauges)
