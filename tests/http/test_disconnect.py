@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cogrt.http import submission
+from cogrt.http import slot_wait
 from cogrt.http.app import create_app
 from tests.support.harness import served
 from tests.support.predictors import HTTP
@@ -101,7 +101,7 @@ async def test_a_busy_slot_is_still_409_at_once_and_a_stuck_cancel_after_the_wai
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Only a canceled prediction is waited for, and only for ``CANCELED_SLOT_WAIT``."""
-    monkeypatch.setattr(submission, "CANCELED_SLOT_WAIT", 0.05)
+    monkeypatch.setattr(slot_wait, "CANCELED_SLOT_WAIT", 0.05)
     module = load("http_gate")  # predict() blocks in Lock.acquire: a cancel cannot land
     try:
         async with served(module.Predictor) as (client, app):

@@ -24,7 +24,6 @@ can attach to it later with ``PUT`` (spec §14.4).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, NamedTuple
 
 import msgspec
@@ -40,7 +39,6 @@ from cogrt.errors import (
 )
 from cogrt.http.disconnect import Watching, finished_before_disconnect
 from cogrt.http.incoming import read_body, requested_delivery, runtime_of
-from cogrt.http.refusals import RefusalPacer
 from cogrt.http.responses import (
     NOT_FOUND,
     TOO_LARGE,
@@ -50,6 +48,7 @@ from cogrt.http.responses import (
     no_streaming,
     shutting_down,
 )
+from cogrt.http.slot_wait import canceled_slot_freed, queued, refuse
 from cogrt.http.sse import EventStreamResponse, Streams
 from cogrt.runner.admission import Ticket
 from cogrt.runner.prediction import Delivery, Prediction
@@ -57,11 +56,9 @@ from cogrt.runner.runtime import Runtime
 from cogrt.schema.request import malformed
 from cogrt.transfer.webhooks import TRACE_HEADERS
 
-__all__ = ["CANCELED_SLOT_WAIT", "submit"]
+__all__ = ["submit"]
 
 _ADMITTING = frozenset({"READY", "BUSY"})
-CANCELED_SLOT_WAIT = 5.0
-"""Seconds a request that finds every slot taken waits for a canceled prediction to free one."""
 
 
 class _IdPeek(msgspec.Struct):
@@ -140,19 +137,19 @@ async def _wait_for_slot(
     Either way every check runs again: the state may have changed while this request waited.
     """
     runtime = runtime_of(request)
-    if await _canceled_slot_freed(runtime):
+    if await canceled_slot_freed(runtime):
         created = _create(request, body, path_id, delivery, training)
         if not isinstance(created, _NoFreeSlot):
             return created
         busy = created
     if not runtime.admission.queue_max:
-        return await _refuse(request, busy.refused)
+        return await refuse(request.app.state.refusals, busy.refused)
     try:
-        ticket = await _queued(request, watching)
+        ticket = await queued(runtime_of(request), watching)
     except AtCapacityError as exc:  # the queue is full, or the wait timed out
         if request.app.state.shutdown_requested.is_set():
             return shutting_down()
-        return await _refuse(request, exc)
+        return await refuse(request.app.state.refusals, exc)
     if ticket is None:
         return Response(status_code=499)  # the client left the queue
     try:  # with the slot reserved for this request, which cannot be refused again
@@ -161,26 +158,6 @@ async def _wait_for_slot(
         ticket.release()  # unless the prediction took it: the slot goes to the next waiter
     assert not isinstance(created, _NoFreeSlot)
     return created
-
-
-async def _queued(request: Request, watching: Watching) -> Ticket | None:
-    """Wait in the admission queue; None if the client disconnected meanwhile.
-
-    The watcher goes on watching, for the prediction (``finished_before_disconnect``).
-    """
-    place = runtime_of(request).admission.join()
-    watching.start(place.leave)
-    try:
-        return await place.wait()
-    finally:
-        watching.pause()
-
-
-async def _refuse(request: Request, refused: AtCapacityError) -> Response:
-    """The 409, once the pacer lets it go."""
-    pacer: RefusalPacer = request.app.state.refusals
-    await pacer.turn()
-    return error_response(refused)
 
 
 def _create(
@@ -240,31 +217,6 @@ def _create(
         return _NoFreeSlot(exc, decoded)
     except CogrtError as exc:
         return error_response(exc)
-
-
-async def _canceled_slot_freed(runtime: Runtime) -> bool:
-    """With every slot taken: wait (bounded) for a canceled prediction to free one.
-
-    A slot whose prediction was canceled is being freed, not busy: a client
-    that disconnects (or cancels) and at once sends its next request must not
-    get 409 because the canceled code had not reached its next bytecode yet
-    (a sync predictor's thread stops there; its slot stays taken until it
-    does, spec §16.3). False, so the caller answers 409, when no prediction
-    is canceling or none stopped within ``CANCELED_SLOT_WAIT``: then the
-    slot is truly busy (a C call that ignores the cancel).
-    """
-    canceling = runtime.canceling()
-    if not canceling:
-        return False
-    waiters = [asyncio.ensure_future(prediction.wait()) for prediction in canceling]
-    try:
-        done, _ = await asyncio.wait(
-            waiters, timeout=CANCELED_SLOT_WAIT, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-    return bool(done)
 
 
 def _names_inflight(runtime: Runtime, body: bytes) -> bool:
