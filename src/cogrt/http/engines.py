@@ -36,7 +36,9 @@ Drained = Callable[[], Awaitable[float]]
 
 
 async def run_hypercorn(app: ASGIApp, sock: socket.socket, drained: Drained) -> None:
-    from hypercorn.asyncio import serve as hypercorn_serve
+    from cogrt.http.hypercorn_h11 import load_serve
+
+    hypercorn_serve = load_serve()  # HTTP/2 and WebSocket support load if a client asks
     from hypercorn.config import Config
     from hypercorn.typing import ASGIFramework
 

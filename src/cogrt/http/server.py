@@ -245,10 +245,13 @@ def _signals(app: Starlette, await_explicit_shutdown: bool) -> Iterator[None]:
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop when it is installed (it is, except on Windows)."""
+    """Run on uvloop when it is installed (it is, except on Windows), accepting in batches
+    (:mod:`cogrt.http.accept`)."""
     try:
         import uvloop
+
+        from cogrt.http.accept import BatchAcceptLoop
     except ImportError:
         asyncio.run(main)
         return
-    uvloop.run(main)
+    uvloop.run(main, loop_factory=BatchAcceptLoop)
