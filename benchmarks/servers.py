@@ -26,11 +26,23 @@ from procstats import process_tree, start_time
 
 HOST = "127.0.0.1"
 CEILING_SCRIPT = Path(__file__).with_name("ceiling.py")
-SERVER_NAMES = ("cog", "cogrt", "cogrt-uvicorn", "ceiling-hypercorn", "ceiling-uvicorn")
+SERVER_NAMES = (
+    "cog",
+    "cogrt",
+    "cogrt-uvicorn",
+    "cogrt-queue",
+    "cogrt-uvicorn-queue",
+    "ceiling-hypercorn",
+    "ceiling-uvicorn",
+)
+QUEUE = 100
+"""``--queue`` of the ``-queue`` variants: room for every waiting connection of echo64."""
 # The ceiling built on the same HTTP server as each server (for ratios).
 CEILING_OF = {
     "cogrt": "ceiling-hypercorn",
     "cogrt-uvicorn": "ceiling-uvicorn",
+    "cogrt-queue": "ceiling-hypercorn",
+    "cogrt-uvicorn-queue": "ceiling-uvicorn",
     "ceiling-hypercorn": "ceiling-hypercorn",
     "ceiling-uvicorn": "ceiling-uvicorn",
 }
@@ -82,11 +94,13 @@ def launch_command(
         env["COG_PREDICT_TYPE_STUB"] = predictor_ref
         env["PORT"] = str(port)
         return [str(interpreters.cog), "-m", "cog.server.http", "--host", HOST], env
-    if name in ("cogrt", "cogrt-uvicorn"):
+    if name.startswith("cogrt"):
         command = [str(interpreters.cogrt), "-m", "cogrt", predictor_ref]
         command += ["--host", HOST, "--port", str(port)]
-        if name == "cogrt-uvicorn":
+        if name.startswith("cogrt-uvicorn"):
             command += ["--http", "uvicorn"]
+        if name.endswith("-queue"):
+            command += ["--queue", str(QUEUE)]
         return command, env
     if name in ("ceiling-hypercorn", "ceiling-uvicorn"):
         command = [str(interpreters.ceiling), str(CEILING_SCRIPT)]
