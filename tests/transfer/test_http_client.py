@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ssl
 
+import pytest
+
 from cogrt.transfer import http_client
 from tests.support.harness import running
 from tests.support.predictors import RUNNER
@@ -11,11 +13,22 @@ from tests.support.predictors import RUNNER
 load = RUNNER.load
 
 
-async def test_runtime_builds_the_tls_context_after_setup() -> None:
+@pytest.mark.parametrize(
+    ("model", "options", "warmed"),
+    [
+        ("path_in", {}, True),  # its inputs are downloaded
+        ("echo_sync", {"upload_url": "http://127.0.0.1:9/upload/"}, True),  # outputs uploaded
+        ("echo_sync", {}, False),  # no file ever crosses the network: httpx stays unloaded
+    ],
+    ids=["file-inputs", "upload-url", "no-files"],
+)
+async def test_the_tls_context_is_built_after_setup_when_files_will_travel(
+    model: str, options: dict[str, str], warmed: bool
+) -> None:
     http_client.tls_context.cache_clear()
-    async with running(load("echo_sync").Predictor):
+    async with running(load(model).Predictor, **options):
         pass  # leaving waits for the warm-up task
-    assert http_client.tls_context.cache_info().currsize == 1
+    assert http_client.tls_context.cache_info().currsize == int(warmed)
 
 
 async def test_clients_share_the_context() -> None:

@@ -172,9 +172,11 @@ class Runtime:
         await asyncio.wait([self._setup_task])
 
     async def _run_setup(self) -> None:
-        """The setup task: once set up, the HTTP client's imports warm up beside serving."""
+        """Set up; then warm up the HTTP client beside serving, if downloads or uploads need it."""
         if await self._setup.run(self._load, self.settings.setup_timeout, self.observer):
-            self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
+            targets = (self._predict, self._train)
+            if self.upload_url or any(t and t.target.signature.takes_files for t in targets):
+                self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
 
     async def _load(self) -> None:
         """Load and set up the model, then take its targets into service."""

@@ -49,6 +49,11 @@ class Signature:
         return tuple(f for f in self.inputs if f.name not in self.not_passed)
 
     @functools.cached_property
+    def takes_files(self) -> bool:
+        """Whether any input is a ``Path`` or ``File``: a URL the runtime downloads."""
+        return any(f.file_kind in ("path", "file") for f in self.inputs)
+
+    @functools.cached_property
     def file_inputs(self) -> tuple[str, ...]:
         """The names of ``cog.File`` inputs (lists included), in declaration order.
 
