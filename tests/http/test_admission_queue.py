@@ -7,14 +7,13 @@ slot, so nothing waits on a clock except ``--queue-timeout`` itself.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.http.test_server import read_response
+from tests.http.test_server import post_in_thread, read_response
 from tests.support.metrics_page import Page
 from tests.support.server_process import Server, raw_post, running
 
@@ -42,17 +41,6 @@ def wait_queue_length(server: Server, client: httpx.Client, length: int) -> None
     while (now := health(server, client)["queue"]["length"]) != length:
         assert time.monotonic() < deadline, f"queue length stayed {now}, wanted {length}"
         time.sleep(0.005)
-
-
-def post_in_thread(url: str, body: dict[str, Any]) -> tuple[threading.Thread, list[httpx.Response]]:
-    results: list[httpx.Response] = []
-
-    def run() -> None:
-        results.append(httpx.post(f"{url}/predictions", json=body, timeout=30))
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, results
 
 
 def test_queued_requests_run_in_arrival_order_and_a_full_queue_refuses(http: str) -> None:

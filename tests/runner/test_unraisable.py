@@ -6,14 +6,15 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from cogrt.errors import CancelationException
 from cogrt.runner import interruptible, unraisable
-from cogrt.runner.worker_thread import CancelGuard, guarded_call
+from cogrt.runner.worker_thread import CancelGuard
+from tests.runner.test_interruptible import in_guarded_thread
 
 
 @pytest.fixture
@@ -30,20 +31,6 @@ def reported() -> Iterator[list[Any]]:
         unraisable.uninstall()
         interruptible.uninstall()
         sys.unraisablehook = saved
-
-
-def in_guarded_thread(fn: Callable[[], Any], guard: CancelGuard) -> tuple[threading.Thread, list]:
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(guarded_call(guard, fn))
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def spin(seconds: float) -> None:
