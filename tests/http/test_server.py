@@ -190,5 +190,7 @@ def test_a_client_that_never_finishes_its_headers_is_closed(http: str) -> None:
         finally:
             for sock in slow:
                 sock.close()
-        after = client.post(f"{server.url}/predictions", json={"input": {"seconds": 0}})
+        # A new connection: the pooled one idled as long as the slow ones, and the server
+        # rightly closes an idle keep-alive connection after the same timeout.
+        after = httpx.post(f"{server.url}/predictions", json={"input": {"seconds": 0}}, timeout=10)
     assert during.json()["status"] == after.json()["status"] == "succeeded"
