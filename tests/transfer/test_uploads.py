@@ -8,6 +8,8 @@ carrying a query string that must not reach the output.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 from pathlib import Path
 
 import pytest
@@ -230,3 +232,41 @@ async def test_cancel_aborts_uploads_in_flight(peer: Peer, out_dir: Path) -> Non
         await asyncio.wait_for(prediction.wait(), 5)  # the held PUT never got an answer
         assert prediction.status == "canceled"
         assert runtime.status == "READY"
+
+
+async def test_an_upload_canceled_twice_still_closes_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second cancel of a failing prediction's upload (its siblings' cleanup) must not
+    drop the close of the file it opened: it was once a close waiting for a busy executor
+    thread, and CI saw the file left open (a ResourceWarning in a later test)."""
+    output = tmp_path / "out.txt"
+    output.write_text("chunk")
+    bodies: list[object] = []
+    uploading = asyncio.Event()
+
+    async def hang(_filename: str, body: object) -> str:
+        bodies.append(body)
+        busy.append(loop.run_in_executor(None, release.wait, 30))  # the one thread, taken
+        uploading.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    # The loop's executor has one thread, busy once the file is open: a close sent there waits.
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+    release = threading.Event()
+    busy: list[asyncio.Future[bool]] = []
+    uploader = uploads.Uploader(None, "http://127.0.0.1:9/", prediction_id="p")  # type: ignore[arg-type]
+    monkeypatch.setattr(uploader, "_upload", hang)
+    task = asyncio.ensure_future(uploader(uploads.PendingFile(output, "out.txt", 0)))
+    await asyncio.wait_for(uploading.wait(), 10)
+    task.cancel()
+    await asyncio.sleep(0)  # the first cancel lands; cleanup begins
+    task.cancel()  # and a second one while it cleans up
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.set()
+    await asyncio.gather(*busy)
+    (body,) = bodies
+    assert body._handle.closed  # type: ignore[attr-defined]

@@ -148,10 +148,10 @@ class Uploader:
             try:
                 return await self._upload(file.filename, body)
             finally:
-                import anyio  # loaded with httpx: the client exists
-
-                with anyio.CancelScope(shield=True):  # closed before the caller cleans up
-                    await asyncio.to_thread(body.close)
+                # At once, not in a thread: a second cancel could drop a close still
+                # waiting for a free executor thread, and leak the file (closing a
+                # file cogrt opened for reading is quick; a predictor's own is not closed).
+                body.close()
 
     async def _upload(self, filename: str, body: UploadBody) -> str:
         import httpx  # loaded by the client's creator already; not at cogrt's start-up
