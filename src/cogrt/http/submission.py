@@ -145,7 +145,7 @@ async def _wait_for_slot(
     if not runtime.admission.queue_max:
         return await refuse(request.app.state.refusals, busy.refused)
     try:
-        ticket = await queued(runtime_of(request), watching)
+        ticket = await queued(runtime, watching)
     except AtCapacityError as exc:  # the queue is full, or the wait timed out
         if request.app.state.shutdown_requested.is_set():
             return shutting_down()
