@@ -4,6 +4,8 @@
     └── CancelationException        injected into user code to cancel a prediction
     Exception
     ├── PublishingStopped           internal: stops a sync generator once publishing failed
+    ├── ConnectionError
+    │   └── HttpClientError         internal: the bench's raw HTTP client lost its connection
     ├── CogrtError                  base of everything cogrt raises on purpose
     │   ├── ConfigError             cog.yaml or an environment variable is unusable
     │   ├── PredictorLoadError      the predictor file/attribute cannot be loaded
@@ -254,3 +256,10 @@ class BenchError(CogrtError):
 
 def _loc(loc: list[Any]) -> str:
     return ".".join(str(part) for part in loc)
+
+
+class HttpClientError(ConnectionError):
+    """The bench's raw client: the connection broke, or the answer was not HTTP/1.1 it reads.
+
+    Internal (not exported from ``cogrt``): the load generator counts it as a failed exchange.
+    """

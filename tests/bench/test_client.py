@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
-from cogrt.bench.client import HttpClientError, build_request, open_connection
+from cogrt.bench.client import build_request, open_connection
 from cogrt.bench.pool import ConnectionPool
 from cogrt.bench.sse_reader import SseReader
+from cogrt.errors import HttpClientError
 
 REQUEST = build_request("POST", "/predictions", "x", b'{"input":{}}')
 

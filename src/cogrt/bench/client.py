@@ -18,14 +18,12 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-__all__ = ["Connection", "HttpClientError", "Response", "build_request", "open_connection"]
+from cogrt.errors import HttpClientError
+
+__all__ = ["Connection", "Response", "build_request", "open_connection"]
 
 _HEAD_END = b"\r\n\r\n"
 _MAX_HEAD = 64 * 1024
-
-
-class HttpClientError(ConnectionError):
-    """The connection broke or the server's answer was not HTTP/1.1 we can read."""
 
 
 class Response:

@@ -21,12 +21,13 @@ from typing import Any, Protocol
 
 import msgspec
 
-from cogrt.bench.client import Connection, HttpClientError, Response, build_request
+from cogrt.bench.client import Connection, Response, build_request
 from cogrt.bench.outcomes import Tally, classify_status
 from cogrt.bench.plan import Mode
 from cogrt.bench.pool import ConnectionPool
 from cogrt.bench.sse_reader import SseReader
 from cogrt.bench.webhook_sink import WebhookSink
+from cogrt.errors import HttpClientError
 
 __all__ = ["HttpRequester", "Requester", "record_answer"]
 

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from cogrt.bench.client import HttpClientError, build_request, open_connection
-from cogrt.errors import BenchError
+from cogrt.bench.client import build_request, open_connection
+from cogrt.errors import BenchError, HttpClientError
 
 __all__ = ["HttpTarget", "get", "parse_url", "spawn_server", "wait_ready"]
 

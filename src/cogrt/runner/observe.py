@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from cogrt.transfer.observer import WebhookObserver
-from cogrt.transfer.record import PredictionRecord
+from cogrt.transfer.observer import WebhookObserver, WebhookSent
 
 if TYPE_CHECKING:
     from cogrt.runner.prediction import Prediction
@@ -80,17 +79,9 @@ class Observers(Observer):
         for observer in self.observers:
             observer.refused(reason)
 
-    def webhook_sent(
-        self,
-        prediction_id: str,
-        record: PredictionRecord | None,
-        terminal: bool,
-        delivered: bool,
-        began: float,
-        ended: float,
-    ) -> None:
+    def webhook_sent(self, sent: WebhookSent) -> None:
         for observer in self.observers:
-            observer.webhook_sent(prediction_id, record, terminal, delivered, began, ended)
+            observer.webhook_sent(sent)
 
 
 def combine(current: Observer, added: Observer) -> Observer:

@@ -12,7 +12,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from cogrt.runner.observe import Observer, Refusal
-from cogrt.transfer.record import PredictionRecord
+from cogrt.transfer.observer import WebhookSent
 
 if TYPE_CHECKING:
     from cogrt.runner.prediction import Prediction
@@ -97,14 +97,9 @@ class PredictionMetrics(Observer):
     def refused(self, reason: Refusal) -> None:
         self.refusals[reason] = self.refusals.get(reason, 0) + 1
 
-    def webhook_sent(
-        self,
-        prediction_id: str,
-        record: PredictionRecord | None,
-        terminal: bool,
-        delivered: bool,
-        began: float,
-        ended: float,
-    ) -> None:
-        key = ("terminal" if terminal else "intermediate", "delivered" if delivered else "failed")
+    def webhook_sent(self, sent: WebhookSent) -> None:
+        key = (
+            "terminal" if sent.terminal else "intermediate",
+            "delivered" if sent.delivered else "failed",
+        )
         self.webhooks[key] += 1

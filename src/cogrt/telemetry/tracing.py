@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import propagate, trace
 
 from cogrt.runner.observe import Observer
-from cogrt.transfer.record import PredictionRecord
+from cogrt.transfer.observer import WebhookSent
 
 if TYPE_CHECKING:
     from cogrt.runner.prediction import Prediction
@@ -57,16 +57,8 @@ class SpanObserver(Observer):
     def prediction_finished(self, prediction: Prediction) -> None:
         self._guarded(self._finished, prediction)
 
-    def webhook_sent(
-        self,
-        prediction_id: str,
-        record: PredictionRecord | None,
-        terminal: bool,
-        delivered: bool,
-        began: float,
-        ended: float,
-    ) -> None:
-        self._guarded(self._webhook, prediction_id, record, terminal, delivered, began, ended)
+    def webhook_sent(self, sent: WebhookSent) -> None:
+        self._guarded(self._webhook, sent)
 
     def _guarded(self, method: Any, *args: Any) -> None:
         """Tracing never fails a prediction: a bug is logged once and skipped."""
@@ -120,28 +112,23 @@ class SpanObserver(Observer):
     def _child(self, parent: Any, name: str, began: int, ended: int) -> None:
         self._tracer.start_span(name, context=parent, start_time=began).end(ended)
 
-    def _webhook(
-        self,
-        prediction_id: str,
-        record: PredictionRecord | None,
-        terminal: bool,
-        delivered: bool,
-        began: float,
-        ended: float,
-    ) -> None:
+    def _webhook(self, sent: WebhookSent) -> None:
         _ns = self._clock
-        span = getattr(record, "span", None)
+        span = getattr(sent.record, "span", None)
         parent = trace.set_span_in_context(span) if span is not None else None
         child = self._tracer.start_span(
             "webhook",
             context=parent,
             kind=trace.SpanKind.CLIENT,
-            start_time=_ns(began),
-            attributes={"cog.prediction.id": prediction_id, "cogrt.webhook.terminal": terminal},
+            start_time=_ns(sent.began),
+            attributes={
+                "cog.prediction.id": sent.prediction_id,
+                "cogrt.webhook.terminal": sent.terminal,
+            },
         )
-        if not delivered:
+        if not sent.delivered:
             child.set_status(trace.Status(trace.StatusCode.ERROR, "not delivered"))
-        child.end(_ns(ended))
+        child.end(_ns(sent.ended))
 
 
 class _Clock:

@@ -36,7 +36,7 @@ import msgspec
 
 from cogrt.config import Settings
 from cogrt.transfer.http_client import new_client
-from cogrt.transfer.observer import Attempt, WebhookObserver
+from cogrt.transfer.observer import Attempt, WebhookObserver, WebhookSent
 from cogrt.transfer.record import PredictionRecord
 from cogrt.transfer.retry import RETRY_STATUSES, TIMEOUT, retrying
 from cogrt.transfer.signing import signature_headers, signing_key
@@ -237,7 +237,9 @@ class WebhookSender:
             attempt, [retry_delay(retry) for retry in range(1, TERMINAL_RETRIES + 1)], self.sleep
         )
         self.observer.webhook_sent(
-            prediction_id, record, True, last == "delivered", began, time.perf_counter()
+            WebhookSent(
+                prediction_id, record, True, last == "delivered", began, time.perf_counter()
+            )
         )
         if gave_up:
             log.warning(
@@ -322,12 +324,14 @@ class _Outbox:
             began = time.perf_counter()
             outcome = await self._sender.post(self._url, body, self._headers, _message_id())
             self._sender.observer.webhook_sent(
-                self._prediction.id,
-                self._prediction,
-                False,
-                outcome == "delivered",
-                began,
-                time.perf_counter(),
+                WebhookSent(
+                    self._prediction.id,
+                    self._prediction,
+                    False,
+                    outcome == "delivered",
+                    began,
+                    time.perf_counter(),
+                )
             )
 
     async def _pause(self, delay: float) -> None:
