@@ -5,6 +5,7 @@ Each run is bounded (``-n``), so a test's length does not depend on the machine.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cogrt.bench.command import main
+from cogrt.bench.command import collector_paused, main
 from tests.support.server_process import running
 
 HERE = Path(__file__).resolve().parent / "predictors"
@@ -217,3 +218,15 @@ def test_bad_options(args: list[str], message: str, monkeypatch, capsys) -> None
     monkeypatch.chdir(HERE)
     assert main([*args, "-q"]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_the_collector_is_paused_during_a_level_over_http_and_restored_after() -> None:
+    assert gc.isenabled()
+    with collector_paused(True):
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with collector_paused(False):  # in-process: the runtime's heap, left alone
+        assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused(True):
+        raise RuntimeError("a level that fails still restores the collector")
+    assert gc.isenabled()
