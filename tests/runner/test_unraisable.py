@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cogrt.errors import CancelationException
-from cogrt.runner import interruptible, unraisable
+from cogrt.runner import interruptible
 from cogrt.runner.worker_thread import CancelGuard
 from tests.runner.test_interruptible import in_guarded_thread
 
@@ -24,11 +24,9 @@ def reported() -> Iterator[list[Any]]:
     saved = sys.unraisablehook
     sys.unraisablehook = seen.append
     interruptible.install()
-    unraisable.install()
     try:
         yield seen
     finally:
-        unraisable.uninstall()
         interruptible.uninstall()
         sys.unraisablehook = saved
 
@@ -90,10 +88,25 @@ def test_other_unraisable_errors_still_reach_the_previous_hook(reported: list) -
 
 def test_the_previous_hook_is_back_after_the_last_uninstall() -> None:
     saved = sys.unraisablehook
-    unraisable.install()
-    unraisable.install()
+    interruptible.install()
+    interruptible.install()
     assert sys.unraisablehook is not saved
-    unraisable.uninstall()
+    interruptible.uninstall()
     assert sys.unraisablehook is not saved
-    unraisable.uninstall()
+    interruptible.uninstall()
     assert sys.unraisablehook is saved
+
+
+def test_a_hook_installed_after_ours_is_left_in_place() -> None:
+    saved = sys.unraisablehook
+    interruptible.install()
+
+    def theirs(_report: Any) -> None:
+        pass
+
+    sys.unraisablehook = theirs
+    try:
+        interruptible.uninstall()
+        assert sys.unraisablehook is theirs
+    finally:
+        sys.unraisablehook = saved

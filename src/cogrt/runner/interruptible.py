@@ -43,6 +43,8 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn, Protocol
 
+from cogrt.runner import unraisable
+
 __all__ = ["KILL_AFTER", "Watcher", "install", "installed", "uninstall", "watchers"]
 
 KILL_AFTER = 5.0
@@ -234,13 +236,17 @@ _installs = 0
 
 
 def install() -> None:
-    """Put the interruptible versions in place (counted: one per running worker thread)."""
+    """Put the interruptible versions and the unraisable hook in place.
+
+    Counted: one per running worker thread; the first puts them in place.
+    """
     global _installs
     with _lock:
         _installs += 1
         if _installs == 1:
             for owner, name, _, patched in _PATCHES:
                 setattr(owner, name, patched)
+            unraisable.chain(watchers.get)
 
 
 def uninstall() -> None:
@@ -254,6 +260,7 @@ def uninstall() -> None:
             for owner, name, original, patched in _PATCHES:
                 if getattr(owner, name) is patched:  # someone else's patch stays
                     setattr(owner, name, original)
+            unraisable.unchain()
 
 
 def installed() -> bool:

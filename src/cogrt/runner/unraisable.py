@@ -15,40 +15,43 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from cogrt.runner import interruptible
+__all__ = ["chain", "unchain"]
 
-__all__ = ["install", "uninstall"]
 
-_lock = threading.Lock()
-_installs = 0
+class _Redelivers(Protocol):
+    def redeliver(self, swallowed: BaseException | None) -> bool: ...
+
+
+def _no_guard(_ident: int) -> None:
+    return None
+
+
+_lookup: Callable[[int], _Redelivers | None] = _no_guard
 _previous: Any = None
 
 
 def _hook(unraisable: Any) -> None:
-    guard = interruptible.watchers.get(threading.get_ident())
+    guard = _lookup(threading.get_ident())
     if guard is not None and guard.redeliver(unraisable.exc_value):
         return
     _previous(unraisable)
 
 
-def install() -> None:
-    """Chain the hook in front of the current one (counted, like ``interruptible``)."""
-    global _installs, _previous
-    with _lock:
-        _installs += 1
-        if _installs == 1:
-            _previous = sys.unraisablehook
-            sys.unraisablehook = _hook
+def chain(lookup: Callable[[int], _Redelivers | None]) -> None:
+    """Put the hook in front of the current one; ``lookup`` finds a thread's guard.
+
+    Not counted: ``interruptible.install`` calls it with the patches, under its
+    own lock and count, so both come and go together.
+    """
+    global _lookup, _previous
+    _lookup, _previous = lookup, sys.unraisablehook
+    sys.unraisablehook = _hook
 
 
-def uninstall() -> None:
-    """Undo one ``install``; the last one puts the previous hook back if ours is in place."""
-    global _installs
-    with _lock:
-        if _installs == 0:
-            return
-        _installs -= 1
-        if _installs == 0 and sys.unraisablehook is _hook:
-            sys.unraisablehook = _previous
+def unchain() -> None:
+    """Put the previous hook back, unless another hook has replaced ours since."""
+    if sys.unraisablehook is _hook:
+        sys.unraisablehook = _previous

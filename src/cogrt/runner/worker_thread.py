@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from cogrt.errors import CancelationException
-from cogrt.runner import interruptible, unraisable
+from cogrt.runner import interruptible
 
 __all__ = ["REDELIVER_AFTER", "CancelGuard", "Outcome", "WorkerThread"]
 
@@ -226,7 +226,6 @@ class WorkerThread:
         if not self._started:
             self._started = True
             interruptible.install()
-            unraisable.install()
             self._thread.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
@@ -243,7 +242,6 @@ class WorkerThread:
             return not self._thread.is_alive()
         self._stopped = True
         interruptible.uninstall()
-        unraisable.uninstall()
         return not self._thread.is_alive()
 
     def _run(self) -> None:
