@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from cogrt.bench.client import build_request
 from cogrt.bench.drivers import Budget
 from cogrt.bench.lanes import run_lanes
@@ -36,3 +38,18 @@ async def test_requests_that_get_no_answer_time_out(serve) -> None:
     await run_lanes("127.0.0.1", port, [REQUEST], 1, Budget(None, 2), tally, timeout=0.2)
     assert tally.counts["timeout"] == 2
     assert tally.first_error == "no answer within 0.2 s"
+
+
+async def test_a_timed_budget_closes_the_tally_s_window_at_its_deadline() -> None:
+    tally = Tally()
+    closed = asyncio.Event()
+
+    def at_deadline() -> None:
+        tally.close_window()
+        closed.set()
+
+    budget = Budget(0.05, None, at_deadline=at_deadline)
+    budget.begin()
+    assert tally.in_window is None
+    await asyncio.wait_for(closed.wait(), 30)
+    assert tally.in_window == tally.counts

@@ -71,3 +71,19 @@ def test_process_watch_reads_this_process() -> None:
     sum(i * i for i in range(200_000))  # some CPU between begin and end
     sample = watch.end()
     assert sample.cpu_s >= 0 and sample.peak_rss_mib > 0
+
+
+def test_a_timed_level_counts_its_rates_over_its_window() -> None:
+    """Answers after the window (awaited for their latency) do not stretch the time."""
+    tally = Tally()
+    for _ in range(40):
+        tally.add("ok", 500)
+    tally.add("409", 500_000, "HTTP 409")
+    tally.close_window()  # the deadline: 40 ok and one 409 so far
+    for _ in range(9):
+        tally.add("409", 500_000, "HTTP 409")  # held back, answered 0.5 s after it
+    timed = LevelResult(Level(concurrency=64), 2.5, tally, None, window_s=2.0).figures()
+    assert timed["ok_per_s"] == 20.0 and timed["responses_per_s"] == 20.5
+    assert timed["counts"]["409"] == 10  # every answer is still counted and measured
+    counted = LevelResult(Level(concurrency=64), 2.5, tally, None).figures()  # -n: wall time
+    assert counted["ok_per_s"] == 16.0 and counted["responses_per_s"] == 20.0

@@ -256,10 +256,11 @@ async def _level(
         watch.begin()
     started, cpu = time.perf_counter(), time.process_time()
     with collector_paused(pause_collector), Progress(err, level.label, tally, quiet=quiet):
-        await _drive(requester, plan, level, Budget(plan.duration, plan.requests), tally)
+        budget = Budget(plan.duration, plan.requests, at_deadline=tally.close_window)
+        await _drive(requester, plan, level, budget, tally)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     process = watch.end() if watch is not None else None
-    return LevelResult(level, wall, tally, process, client_cpu_s=cpu)
+    return LevelResult(level, wall, tally, process, client_cpu_s=cpu, window_s=plan.duration)
 
 
 async def _drive(requester: Requester, plan: Plan, level: Level, budget: Budget, t: Tally) -> None:

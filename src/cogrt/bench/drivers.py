@@ -27,14 +27,23 @@ __all__ = ["Budget", "run_closed", "run_open"]
 class Budget:
     """When a level stops sending: a deadline, or a number of predictions."""
 
-    def __init__(self, duration: float | None, requests: int | None) -> None:
+    def __init__(
+        self,
+        duration: float | None,
+        requests: int | None,
+        at_deadline: Callable[[], None] | None = None,
+    ) -> None:
         self.duration = duration
         self.requests = requests
         self.started = 0.0
         self._issued = 0
+        self._at_deadline = at_deadline
 
     def begin(self) -> None:
+        """Start the clock (on the loop); ``at_deadline`` runs when the duration is up."""
         self.started = time.perf_counter()
+        if self.duration is not None and self._at_deadline is not None:
+            asyncio.get_running_loop().call_later(self.duration, self._at_deadline)
 
     def take(self, now: float) -> bool:
         """True when one more prediction may start at ``now``."""

@@ -42,6 +42,12 @@ class Tally:
     """Per stream: chunks per second after the first chunk."""
     tokens: int = 0
     first_error: str | None = None
+    in_window: dict[str, int] | None = None
+    """The counts when a timed level's sending window closed: its rates count only these
+    (answers still on their way then are awaited and recorded, but come after it)."""
+
+    def close_window(self) -> None:
+        self.in_window = dict(self.counts)
 
     def add(self, outcome: str, latency_us: int, detail: str | None = None) -> None:
         self.counts[outcome] += 1

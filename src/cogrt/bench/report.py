@@ -29,6 +29,24 @@ class LevelResult:
     client_cpu_s: float = 0.0
     """CPU this process used during the level (the load generator; with ``--in-process``,
     the model and runtime too)."""
+    window_s: float | None = None
+    """A timed level's sending window (``--duration``); None with ``-n``."""
+
+    def rate(self, outcome: str | None = None) -> float:
+        """Answers (of ``outcome``, or all) per second.
+
+        A timed level counts the answers that came within its window, over the
+        window, as wrk does: the ones still in flight when sending stopped (a
+        paced 409 can come 0.5 s later) are awaited for their latency, not
+        spread over a longer time. With ``-n``: all of them over the wall time.
+        """
+        tally = self.tally
+        if self.window_s is not None and tally.in_window is not None:
+            counts, seconds = tally.in_window, self.window_s
+        else:
+            counts, seconds = tally.counts, max(self.wall_s, 1e-9)
+        answers = counts[outcome] if outcome is not None else sum(counts.values())
+        return answers / seconds
 
     @property
     def client_cores(self) -> float:
@@ -46,8 +64,8 @@ class LevelResult:
             "concurrency": self.level.concurrency,
             "rate": self.level.rate,
             "wall_s": self.wall_s,
-            "ok_per_s": ok / wall,
-            "responses_per_s": tally.total / wall,
+            "ok_per_s": self.rate("ok"),
+            "responses_per_s": self.rate(),
             "counts": dict(tally.counts),
             "latency_ms": latency,
             "answered_latency_ms": {
