@@ -53,3 +53,15 @@ async def test_a_timed_budget_closes_the_tally_s_window_at_its_deadline() -> Non
     assert tally.in_window is None
     await asyncio.wait_for(closed.wait(), 30)
     assert tally.in_window == tally.counts
+
+
+async def test_a_level_that_ends_before_its_deadline_leaves_the_window_open() -> None:
+    """Every lane failed early: the rates fall back to the wall time, not the full window."""
+    tally = Tally()
+    budget = Budget(0.01, None, at_deadline=tally.close_window)
+    budget.begin()
+    budget.end()
+    later = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.05, later.set)  # timers run in deadline order
+    await asyncio.wait_for(later.wait(), 30)
+    assert tally.in_window is None

@@ -257,7 +257,10 @@ async def _level(
     started, cpu = time.perf_counter(), time.process_time()
     with collector_paused(pause_collector), Progress(err, level.label, tally, quiet=quiet):
         budget = Budget(plan.duration, plan.requests, at_deadline=tally.close_window)
-        await _drive(requester, plan, level, budget, tally)
+        try:
+            await _drive(requester, plan, level, budget, tally)
+        finally:
+            budget.end()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     process = watch.end() if watch is not None else None
     return LevelResult(level, wall, tally, process, client_cpu_s=cpu, window_s=plan.duration)

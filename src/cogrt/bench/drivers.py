@@ -38,12 +38,18 @@ class Budget:
         self.started = 0.0
         self._issued = 0
         self._at_deadline = at_deadline
+        self._timer: asyncio.TimerHandle | None = None
 
     def begin(self) -> None:
         """Start the clock (on the loop); ``at_deadline`` runs when the duration is up."""
         self.started = time.perf_counter()
         if self.duration is not None and self._at_deadline is not None:
-            asyncio.get_running_loop().call_later(self.duration, self._at_deadline)
+            self._timer = asyncio.get_running_loop().call_later(self.duration, self._at_deadline)
+
+    def end(self) -> None:
+        """The level is over: a deadline not reached yet (every lane failed early) never runs."""
+        if self._timer is not None:
+            self._timer.cancel()
 
     def take(self, now: float) -> bool:
         """True when one more prediction may start at ``now``."""
