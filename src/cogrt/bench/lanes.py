@@ -48,20 +48,18 @@ class _Request:
         lanes, connection = self.lanes, self.connection
         now = time.perf_counter()
         latency_us = round((now - self.start) * 1e6)
-        if connection.reusable:
-            if lanes.budget.take(now):
-                self.start = now  # this object serves the lane's next request too
-                self.send()
-            else:
-                lanes.lane_done()
-            record_answer(lanes.tally, response, error, latency_us, lanes.timeout)
-            return
+        if not connection.reusable:
+            lanes.connections.discard(connection)
+            connection.close()
+            task = asyncio.get_running_loop().create_task(lanes.lane())  # a new connection
+            lanes.tasks.add(task)
+            task.add_done_callback(lanes.tasks.discard)
+        elif lanes.budget.take(now):
+            self.start = now  # this object serves the lane's next request too
+            self.send()
+        else:
+            lanes.lane_done()
         record_answer(lanes.tally, response, error, latency_us, lanes.timeout)
-        lanes.connections.discard(connection)
-        connection.close()
-        task = asyncio.get_running_loop().create_task(lanes.lane())  # a new connection
-        lanes.tasks.add(task)
-        task.add_done_callback(lanes.tasks.discard)
 
 
 class _Lanes:
