@@ -32,6 +32,12 @@ async def _call_on_disconnect(receive: Receive, on_disconnect: Callable[[], obje
     try:
         while (await receive())["type"] != "http.disconnect":
             pass
+    except asyncio.CancelledError:
+        # Stopped by its request (``Watching.stop``), the usual end. Ending as a
+        # cancelled task would keep the error, whose traceback holds this frame,
+        # which holds the ``Watching`` holding the task: a reference cycle per
+        # request, and with it most of the collector's work on a busy server.
+        return
     except Exception:  # a broken receive channel means the client is gone as well
         pass
     on_disconnect()
