@@ -14,57 +14,35 @@ per answer (all its threads, from ``/proc``) and wrk's p99.
         --body '{"input":{"sleep_ms":50}}' --connections 1000
 
 Arguments after ``--`` go to ``python -m cogrt`` (e.g. ``--queue 100``, ``--http uvicorn``).
-Bytecode is cached per tree, as an installed wheel has it.
+Servers run unsupervised, with their bytecode cached as `run.py`'s are (`servers.running_command`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from loadgen import WrkResult, run_wrk
 from procstats import tree_cpu_ms
-from servers import free_port, health_status
+from servers import HOST, RunningServer, free_port, running_command
 
 HERE = Path(__file__).resolve().parent
 
 
-def start(
-    python: str, src: Path, model: Path, args: list[str], pycache: Path
-) -> tuple[subprocess.Popen[bytes], str]:
-    """One server of ``src`` on a free port, READY; its process and base URL."""
+def tree_server(
+    stack: ExitStack, python: str, src: Path, model: Path, args: list[str], log_dir: Path
+) -> RunningServer:
+    """One unsupervised server of ``src`` (first on ``PYTHONPATH``), READY until ``stack`` ends."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(src.resolve()), "PYTHONPYCACHEPREFIX": str(pycache)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    command = [
-        python,
-        "-m",
-        "cogrt",
-        "--no-supervise",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *args,
-    ]
-    proc = subprocess.Popen(
-        command, cwd=model, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    command = [python, "-m", "cogrt", "--no-supervise", "--host", HOST, "--port", str(port), *args]
+    env = {"PYTHONPATH": str(src.resolve())}
+    return stack.enter_context(
+        running_command(src.resolve().parent.name, port, command, env, model, log_dir)
     )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):  # 60 s
-        if health_status(url) == "READY":
-            return proc, url
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{src}: the server did not become READY")
 
 
 def sample(
@@ -97,28 +75,20 @@ def main() -> None:
     levels = [int(c) for c in options.connections.split(",")]
     trees = [Path(src) for src in options.src]
     results: dict[tuple[int, int], list[tuple[WrkResult, float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="cogrt-ab-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="cogrt-ab-") as scratch, ExitStack() as stack:
+        model = HERE / "models" / options.model
         servers = [
-            start(
-                options.python,
-                tree,
-                HERE / "models" / options.model,
-                options.server_args,
-                Path(scratch) / str(i),
+            tree_server(
+                stack, options.python, tree, model, options.server_args, Path(scratch) / "logs"
             )
-            for i, tree in enumerate(trees)
+            for tree in trees
         ]
-        try:
-            for round_ in range(options.rounds):
-                for level in levels:
-                    order = list(enumerate(servers))
-                    for i, (proc, url) in order if round_ % 2 == 0 else reversed(order):
-                        got = sample(url, proc.pid, options.body, level, options.duration)
-                        results.setdefault((i, level), []).append(got)
-        finally:
-            for proc, _ in servers:
-                proc.terminate()
-                proc.wait(30)
+        for round_ in range(options.rounds):
+            for level in levels:
+                order = list(enumerate(servers))
+                for i, server in order if round_ % 2 == 0 else reversed(order):
+                    got = sample(server.base_url, server.pid, options.body, level, options.duration)
+                    results.setdefault((i, level), []).append(got)
     for level in levels:
         for i, tree in enumerate(trees):
             rows = results[(i, level)]

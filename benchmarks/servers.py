@@ -196,6 +196,28 @@ def running_server(
     """Start ``name`` in ``model_dir``, yield once READY, always stop it."""
     port = free_port()
     command, extra_env = launch_command(name, port, interpreters, predictor_ref, max_concurrency)
+    with running_command(
+        name, port, command, extra_env, model_dir, log_dir, ready_timeout_s, stop_grace_s
+    ) as server:
+        yield server
+
+
+@contextmanager
+def running_command(
+    name: str,
+    port: int,
+    command: list[str],
+    extra_env: dict[str, str],
+    model_dir: Path,
+    log_dir: Path,
+    ready_timeout_s: float = 60.0,
+    stop_grace_s: float = 10.0,
+) -> Iterator[RunningServer]:
+    """Run ``command`` (a server listening on ``port``) in ``model_dir``; yield once READY.
+
+    Its output goes to a log under ``log_dir``, its bytecode to a cache beside it
+    (``server_environment``); it is always stopped, with its whole process group.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{model_dir.name}-{port}.log"
     base_url = f"http://{HOST}:{port}"
