@@ -3,7 +3,7 @@
 Sync ``setup()`` and every sync prediction run here, in order, because model
 libraries keep thread-local state (CUDA contexts, tokenizer caches) that must
 not hop between threads. Work crosses the boundary in exactly one place:
-a queue of ``(context, fn, args, future, guard)``; the result goes back with
+a queue of ``(context, fn, args, future, loop, guard, taken)``; the result goes back with
 ``loop.call_soon_threadsafe``. The loop waits (``HANDOFF_WAIT`` at most)
 until an idle thread has taken its job, see ``WorkerThread.submit``.
 
