@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import pathlib
 from typing import Any
 
 import pytest
@@ -127,11 +128,23 @@ def test_file_input_from_a_url_is_lazy(signature: Signature) -> None:
     kwargs["doc"].close()  # never read: no connection was opened
 
 
+def test_a_file_input_may_be_a_local_file_only_where_validation_let_it_through(
+    signature: Signature, tmp_path: pathlib.Path
+) -> None:
+    """Only ``predict -i doc=@file`` (or a model default) reaches here with a path:
+    a request's file inputs are validated as URLs first (tests/schema/test_request_trust.py)."""
+    local = tmp_path / "d.bin"
+    local.write_bytes(b"local bytes")
+    kwargs = build_arguments(signature, {"image": "a", "extra": [], "doc": str(local)}, {})
+    with kwargs["doc"] as doc:
+        assert doc.read() == b"local bytes"
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("ftp://h.invalid/d.bin", "'ftp' is not a valid URL scheme"),
-        ("relative/path.bin", "'' is not a valid URL scheme"),
+        ("relative/missing.bin", "cannot read 'relative/missing.bin'"),
         ("data:text/plain;base64,@@@", "not valid base64"),
     ],
 )

@@ -9,9 +9,10 @@ from pathlib import Path
 
 
 def run_cogrt(
-    cwd: Path, *args: str, supervise: bool = True, **env: str
+    cwd: Path, *args: str, supervise: bool = True, stdin: bytes | None = None, **env: str
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run the CLI to its end (two minutes at most) without the suite's predictor stub."""
+    """Run the CLI to its end (two minutes at most) without the suite's predictor stub;
+    ``stdin`` is its standard input (none by default)."""
     environ = {**os.environ, **({} if supervise else {"COGRT_SUPERVISE": "0"}), **env}
     environ.pop("COG_PREDICT_TYPE_STUB", None)
     return subprocess.run(
@@ -19,5 +20,7 @@ def run_cogrt(
         cwd=cwd,
         env=environ,
         capture_output=True,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         timeout=120,
     )

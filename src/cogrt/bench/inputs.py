@@ -35,7 +35,8 @@ def _data_uri(path: str) -> str:
 def _from_pairs(pairs: list[str], openapi: bytes | None) -> dict[str, Any]:
     files = {pair.partition("=")[0] for pair in pairs if pair.partition("=")[2].startswith("@")}
     try:
-        inputs = parse_input_pairs(pairs, input_properties(openapi))
+        schemas = msgspec.json.decode(openapi or b"{}").get("components", {}).get("schemas", {})
+        inputs = parse_input_pairs(pairs, input_properties(openapi), schemas)
     except ConfigError as exc:
         raise BenchError(str(exc)) from None
     for name in files:

@@ -1,5 +1,8 @@
 """``python -m cogrt predict`` (and ``train``): one prediction in process, like ``cog predict``.
 
+Inputs come from ``-i NAME=VALUE`` or ``--json`` (the whole object, as ``cog
+predict --json`` takes it; with ``--json`` the whole prediction is printed), and
+are checked before the model runs, with Cog's messages (:mod:`cogrt.cli.input_check`).
 Only the result reaches stdout. While the model loads and runs, file
 descriptor 1 points at stderr, so ``print()`` in the model, its logging, C
 extensions and subprocesses all land there; the result is written to the
@@ -17,13 +20,15 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import msgspec
 
-from cogrt.cli.outputs import OutputPrinter
+from cogrt.cli.input_check import check_names, describe_rejection, read_json_inputs
+from cogrt.cli.outputs import OutputPrinter, render_json
 from cogrt.cli.project import Project, add_ref_argument, resolve_project
-from cogrt.errors import RequestError
+from cogrt.errors import ConfigError, RequestError
 from cogrt.schema.modes import Mode
 from cogrt.schema.output_files import FileMapper, component, components
 from cogrt.schema.pairs import parse_input_pairs
@@ -55,17 +60,28 @@ def add_mode_arguments(parser: argparse.ArgumentParser, mode: Mode) -> None:
         metavar="NAME=VALUE",
         help="an input; NAME=@FILE reads a local file; repeat a name for a list",
     )
+    if mode == "train":  # as cog train: the result becomes the model folder's weights
+        where = "where to write the output [default: weights]"
+    else:
+        where = "where to write the output [default: stdout; a file output.<ext>, output.<i>.<ext>]"
     parser.add_argument(
         "-o",
         "--output",
-        default=None,
+        default="weights" if mode == "train" else None,
         metavar="PATH",
-        help="where to write a file output [default: output.<ext>, output.<i>.<ext> for several]",
+        help=where,
     )
     parser.add_argument(
         "--json",
-        action="store_true",
-        help=f"print the whole {_NOUNS[mode]} object as JSON (status, output, logs, metrics)",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="INPUTS",
+        help=(
+            f"print the whole {_NOUNS[mode]} object as JSON (status, output, logs, metrics);"
+            " INPUTS, if given, is the input object instead of -i: JSON text, @FILE, or - for"
+            " stdin (as cog predict --json)"
+        ),
     )
 
 
@@ -94,6 +110,9 @@ def _result_stream() -> Iterator[BinaryIO]:
 async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> int:
     from cogrt.runner.runtime import Runtime
 
+    if ns.json and ns.input:
+        raise ConfigError("Must use one of --json or --input to provide model inputs")
+    json_inputs = read_json_inputs(ns.json, sys.__stdin__) if ns.json else None
     training = project.mode == "train"
     runtime = Runtime(project.predictor, local_file_outputs=True, **project.runtime_kwargs())
     async with runtime:
@@ -103,25 +122,29 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
             _say(f"{setup.get('logs', '').rstrip()}\ncogrt: error: setup failed")
             return 1
         schemas = components(runtime.openapi_json)
-        properties = component(schemas, "Input", training).get("properties", {})
-        inputs = parse_input_pairs(ns.input, properties)
+        schema = component(schemas, "Input", training)
+        if json_inputs is None:
+            inputs = parse_input_pairs(ns.input, schema.get("properties", {}), schemas)
+        else:
+            inputs = json_inputs
+        check_names(inputs, schema)
         try:
             body = msgspec.json.encode({"input": inputs})
             request = runtime.decode_request(body, training=training, local_paths=True)
             prediction = runtime.start(request, training=training)
         except RequestError as exc:
-            _say(f"cogrt: error: invalid input: {exc}")
+            _say(f"cogrt: error: {describe_rejection(exc.detail, inputs, schema, schemas)}")
             return 1
         mapper = FileMapper(component(schemas, "Output", training), schemas)
-        printer = OutputPrinter(mapper, out, ns.output)
-        if not ns.json:
-            prediction.add_listener(printer.on_event)
+        as_json = ns.json is not None
+        files_at = str(Path(ns.output).with_suffix("")) if as_json and ns.output else ns.output
+        printer = OutputPrinter(mapper, out, files_at)
         with _cancel_on_interrupt(prediction.cancel):
             await prediction.wait()
         snapshot = prediction.snapshot()
-        if ns.json:
+        if as_json:
             snapshot["output"] = printer.written_paths(snapshot["output"])
-            out.write(msgspec.json.format(msgspec.json.encode(snapshot), indent=2) + b"\n")
+            _emit_json(render_json(snapshot), ns.output, out)
         elif prediction.status == "succeeded":
             printer.finish(snapshot["output"])
     out.flush()
@@ -130,6 +153,16 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
     elif prediction.status == "canceled":
         _say(f"cogrt: error: {project.mode} canceled")
     return 0 if prediction.status == "succeeded" else 1
+
+
+def _emit_json(data: bytes, path: str | None, out: BinaryIO) -> None:
+    """``--json``'s prediction object: to ``-o PATH`` when given, else stdout."""
+    if path is None:
+        out.write(data + b"\n")
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(data + b"\n")
+    _say(f"Written output to: {path}")
 
 
 @contextlib.contextmanager

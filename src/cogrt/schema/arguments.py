@@ -1,9 +1,10 @@
 """Validated JSON -> the keyword arguments a predictor is called with (spec §8.3-§8.5).
 
-Pure apart from creating lazy ``URLFile`` objects: downloads happen before
+Pure apart from creating lazy ``URLFile`` objects and opening the local file a
+trusted CLI run gives a ``cog.File`` input: downloads happen before
 (:func:`download_targets` says what to fetch, :mod:`cogrt.transfer.files` fetches it)
 and their results are passed in, so this module decides *what* each input
-becomes without doing any IO.
+becomes without doing any network IO.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +29,9 @@ __all__ = [
     "local_path_inputs",
     "recorded_input",
 ]
+
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+"""A value naming a scheme (``ftp:``, ``file:``): a URL, never a local path."""
 
 DownloadKey = tuple[str, int | None]
 """``(input name, list index or None)``: one downloaded value."""
@@ -145,7 +150,9 @@ def _one(
 
 
 def _file(name: str, value: str, user_agent: str | None) -> io.IOBase:
-    """A ``cog.File`` input: in-memory for ``data:``, lazily streamed for ``http(s)``."""
+    """A ``cog.File`` input: in-memory for ``data:``, lazily streamed for ``http(s)``, opened
+    for a local path (which only the trusted CLI, ``predict -i name=@file``, or
+    the model's own default can give: a request's file inputs were validated as URLs)."""
     if is_data_uri(value):
         try:
             return io.BytesIO(parse_data_uri(value).data)
@@ -154,6 +161,11 @@ def _file(name: str, value: str, user_agent: str | None) -> io.IOBase:
     if is_remote(value):
         return URLFile(value, user_agent=user_agent)
     scheme = value.partition(":")[0] if ":" in value else ""
+    if not _URL_SCHEME.match(value):
+        try:
+            return open(value, "rb")
+        except OSError as exc:
+            raise InputDownloadError(name, f"cannot read {value!r}: {exc.strerror}") from exc
     raise InputDownloadError(
         name, f"'{scheme}' is not a valid URL scheme; 'data', 'http', or 'https' is supported"
     )

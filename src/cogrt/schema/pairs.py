@@ -3,7 +3,9 @@ for ``predict``, ``train`` and ``bench``.
 
 A value for a string input is taken as written; for any other type it is
 parsed as JSON (``-i steps=30``, ``-i tags='["a","b"]'``), falling back to the
-text, which validation then refuses with a clear message. ``@path`` names a
+text, which validation then refuses with a clear message. For a union
+(``str | float``) the JSON value is kept only when a member takes its type, so
+``1.5`` is a number and ``hello`` stays a string, whichever member comes first. ``@path`` names a
 local file (the caller decides what a path may mean: ``predict`` runs for the
 machine's own user, while an HTTP caller must send a URL). A name given more
 than once, or once for an array input, becomes a list.
@@ -12,7 +14,7 @@ than once, or once for an array input, becomes a list.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -29,19 +31,27 @@ def input_properties(openapi: bytes | None, component: str = "Input") -> dict[st
     return properties
 
 
-def parse_input_pairs(pairs: Sequence[str], properties: dict[str, Any]) -> dict[str, Any]:
+def parse_input_pairs(
+    pairs: Sequence[str],
+    properties: dict[str, Any],
+    components: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The request's ``input`` object from ``-i`` arguments and the ``Input`` schema's
-    ``properties``."""
+    ``properties``; ``components`` (the document's schemas) types ``choices`` inputs,
+    whose property points at an enum component."""
     inputs: dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name:
             raise ConfigError(f"-i {pair!r}: expected NAME=VALUE (or NAME=@FILE)")
-        schema = properties.get(name, {})
+        schema = _with_enum_type(properties.get(name, {}), components or {})
         kind = schema.get("type", "string")
         value: Any = text
+        members = schema.get("anyOf")
         if text.startswith("@"):
             value = text[1:]
+        elif isinstance(members, list):
+            value = _union_value(text, members)
         elif kind != "string" and (not _is_string_array(schema) or text.startswith("[")):
             with contextlib.suppress(msgspec.DecodeError):
                 value = msgspec.json.decode(text)
@@ -53,6 +63,42 @@ def parse_input_pairs(pairs: Sequence[str], properties: dict[str, Any]) -> dict[
         else:
             inputs[name] = value
     return inputs
+
+
+def _with_enum_type(schema: dict[str, Any], components: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``choices`` property (``allOf: [{"$ref": ...}]``) with its enum's ``type``."""
+    if "type" in schema:
+        return schema
+    for part in schema.get("allOf", []):
+        ref = part.get("$ref", "") if isinstance(part, dict) else ""
+        found = components.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith(_REF) else {}
+        if "type" in found:
+            return {**schema, "type": found["type"]}
+    return schema
+
+
+_REF = "#/components/schemas/"
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _union_value(text: str, members: list[Any]) -> Any:
+    """``text`` parsed as JSON if a member of the union takes the parsed type, else the text."""
+    try:
+        parsed = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return text
+    for member in members:
+        kinds = _JSON_TYPES.get(member.get("type", "") if isinstance(member, dict) else "", ())
+        is_bool = isinstance(parsed, bool)
+        if isinstance(parsed, kinds) and (is_bool == (member.get("type") == "boolean")):
+            return parsed
+    return text
 
 
 def _is_string_array(schema: dict[str, Any]) -> bool:

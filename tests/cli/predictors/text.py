@@ -38,3 +38,13 @@ class Broken(BasePredictor):
 class Trainer(BasePredictor):
     def train(self, steps: int) -> str:
         return f"trained {steps} steps"
+
+
+class Nothing(BasePredictor):
+    def predict(self) -> str:
+        return None  # type: ignore[return-value]
+
+
+class Union(BasePredictor):
+    def predict(self, a: str | float, b: float | str) -> str:
+        return f"{type(a).__name__}:{a} {type(b).__name__}:{b}"
