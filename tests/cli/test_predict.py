@@ -115,6 +115,8 @@ def test_inputs_are_refused_in_cog_predicts_words(tmp_path: Path) -> None:
     assert b'missing required input "text"' in missing.stderr
     typed = cogrt(tmp_path, "predict", ref, "-i", "text=x", "-i", "times=lots")
     assert b'invalid input "times": expected integer, got string' in typed.stderr
+    null = cogrt(tmp_path, "predict", ref, "--json", '{"text": "x", "times": null}')
+    assert b'invalid input "times": must not be null (omit the input' in null.stderr
 
 
 def test_a_union_input_takes_the_type_a_member_accepts(tmp_path: Path) -> None:

@@ -147,9 +147,12 @@ async def test_cancel_sync_prediction_raises_cancelation_in_user_code() -> None:
         assert len(module.CAUGHT) == 1  # raised inside the running call, once
         assert prediction.snapshot()["error"] is None
         assert "predict_time" in prediction.snapshot()["metrics"]
-        with pytest.raises(PredictionNotFoundError):
-            runtime.cancel(prediction.id)
-        assert (await runtime.predict({"seconds": 0.01}))["output"] == "finished"
+        runtime.cancel(prediction.id)  # a repeat is harmless, and changes nothing
+        assert prediction.status == "canceled" and len(module.CAUGHT) == 1
+        finished = await runtime.predict({"seconds": 0.01})
+        assert finished["output"] == "finished"
+        with pytest.raises(PredictionNotFoundError):  # ended without a cancel: gone
+            runtime.cancel(finished["id"])
     assert module.CALLS == [30.0, 0.01] and len(module.CAUGHT) == 1
 
 

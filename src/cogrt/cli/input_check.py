@@ -78,7 +78,9 @@ def describe_rejection(
         value = inputs.get(path[0]) if path else None
         allowed = _choices(properties.get(path[0], {}), schemas) if len(path) == 1 else None
         match = _NOT_OF_TYPE.match(entry["msg"])
-        if match:
+        if path and path[0] in inputs and _at(value, path[1:]) is None:
+            reason = "must not be null (omit the input to use its default)"
+        elif match:
             reason = f"expected {match.group(1)}, got {_json_type(_at(value, path[1:]))}"
         elif allowed is not None:
             reason = "must be one of: " + ", ".join(str(choice) for choice in allowed)

@@ -27,9 +27,12 @@ from cogrt.errors import AtCapacityError
 if TYPE_CHECKING:
     from cogrt.runner.prediction import Prediction
 
-__all__ = ["DEFAULT_QUEUE_TIMEOUT", "Admission", "Place", "Ticket"]
+__all__ = ["DEFAULT_QUEUE_TIMEOUT", "RECENT_CANCELS", "Admission", "Place", "Ticket"]
 
 _log = logging.getLogger("cogrt.runner.runtime")
+
+RECENT_CANCELS = 1024
+"""How many canceled prediction ids a repeated cancel is still answered for."""
 
 DEFAULT_QUEUE_TIMEOUT = 30.0
 """Seconds a queued request waits for a slot before its 409 (``COGRT_QUEUE_TIMEOUT``)."""
@@ -75,11 +78,29 @@ class Admission:
     def __init__(self, *, queue: int = 0, queue_timeout: float = DEFAULT_QUEUE_TIMEOUT) -> None:
         self.slots = 1
         self.inflight: dict[str, Prediction] = {}
+        self._recent_cancels: dict[str, None] = {}  # insertion-ordered: oldest first
         self.reserved = 0
         """Slots handed to queued requests that have not started their prediction yet."""
         self.queue_max = max(queue, 0)
         self.queue_timeout = queue_timeout
         self._waiters: deque[asyncio.Future[str]] = deque()
+
+    def cancel(self, prediction_id: str) -> bool:
+        """Ask an in-flight prediction to cancel; False if no such prediction was asked.
+
+        A repeat that arrives after the prediction already stopped (cogrt stops a
+        sleeping predictor at once, where Cog's waits for the sleep to end) is
+        answered as the first was, for the last ``RECENT_CANCELS`` ids: a client
+        retrying its cancel must not read "not found" as a failure.
+        """
+        prediction = self.inflight.get(prediction_id)
+        if prediction is None:
+            return prediction_id in self._recent_cancels
+        prediction.cancel()
+        self._recent_cancels[prediction_id] = None
+        if len(self._recent_cancels) > RECENT_CANCELS:
+            del self._recent_cancels[next(iter(self._recent_cancels))]
+        return True
 
     @property
     def full(self) -> bool:

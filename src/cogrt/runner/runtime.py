@@ -329,10 +329,9 @@ class Runtime:
         return self._inflight.get(prediction_id)
 
     def cancel(self, prediction_id: str) -> None:
-        prediction = self._inflight.get(prediction_id)
-        if prediction is None:
+        """Ask a prediction to cancel; a repeat is harmless (``Admission.cancel``)."""
+        if not self.admission.cancel(prediction_id):
             raise PredictionNotFoundError(prediction_id)
-        prediction.cancel()
 
     def canceling(self) -> list[Prediction]:
         """In-flight predictions asked to cancel: each frees its slot once its code stops."""
