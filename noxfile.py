@@ -19,8 +19,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff, and the layers contract in pyproject.toml: a wrong-way import fails here."""
     session.install("ruff>=0.6", "import-linter>=2.1")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "compat", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "compat", "noxfile.py")
     session.run("lint-imports", env={"PYTHONPATH": "src"})
 
 
@@ -46,3 +46,14 @@ def bench(session: nox.Session) -> None:
         ".bench/results.md",
         *session.posargs,
     )
+
+
+@nox.session(name="cog-txtar")
+def cog_txtar(session: nox.Session) -> None:
+    """Cog's own integration tests against cogrt (not run by CI: needs a Cog checkout).
+
+    nox -s cog-txtar -- --tests ~/src/cog/integration-tests/tests
+    """
+    session.install("-e", ".", "pillow", "pydantic>=2", "requests")  # what the tests' models import
+    python = f"{session.bin}/python"
+    session.run("python", "compat/cog_txtar.py", "--python", python, *session.posargs)
