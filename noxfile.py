@@ -50,10 +50,13 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(name="cog-txtar")
 def cog_txtar(session: nox.Session) -> None:
-    """Cog's own integration tests against cogrt (not run by CI: needs a Cog checkout).
+    """Cog's own integration tests (txtar, then the concurrent Go tests) against cogrt.
+
+    Not run by CI: it needs a checkout of Cog.
 
     nox -s cog-txtar -- --tests ~/src/cog/integration-tests/tests
     """
     session.install("-e", ".", "pillow", "pydantic>=2", "requests")  # what the tests' models import
     python = f"{session.bin}/python"
     session.run("python", "compat/cog_txtar.py", "--python", python, *session.posargs)
+    session.run("python", "compat/cog_concurrent.py", "--python", python)

@@ -143,7 +143,7 @@ async def test_async_training_snapshot_shared_slots_ids_and_cancel() -> None:
     assert health["status"] == "BUSY"
     assert (canceled.status_code, canceled.content) == (200, b"{}")
     assert prediction.status == "canceled"
-    assert (repeated.status_code, repeated.content) == (404, b"{}")
+    assert (repeated.status_code, repeated.content) == (200, b"{}")  # a repeat is harmless
     assert done.snapshot()["output"] == "trained 3"
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from cogrt.supervisor import entry
 from tests.support.predictors import HTTP
-from tests.support.server_process import Server, running
+from tests.support.server_process import Server, reaped, running
 from tests.support.webhook_receiver import Receiver
 
 SERVING = re.compile(r"cogrt serving on http://127\.0\.0\.1:(\d+) \(\w+, pid (\d+)\)")
@@ -174,6 +174,22 @@ def test_no_supervise_gives_the_raw_exit_and_no_restart(
         crash(server, "exit")
         assert server.process.wait(30) == 1
         assert len(runtimes(server)) == 1 and "cogrt.supervisor" not in server.output()
+
+
+@pytest.mark.parametrize("supervised", [True, False])
+def test_sigterm_during_setup_ends_the_process_by_sigterm(supervised: bool, tmp_path: Path) -> None:
+    """Whatever started the server sees it die by the signal, not exit 0 (Cog's
+    TestSIGTERMDuringSetup), without waiting for setup()."""
+    command = [sys.executable, "-m", "cogrt", "setup_sleeps.py:Predictor", "--host", "127.0.0.1"]
+    command += ["--port", "0", *([] if supervised else ["--no-supervise"])]
+    log = tmp_path / "server.log"
+    env = {**os.environ, "LOG_FORMAT": "console"}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=HTTP.path, stdout=sink, stderr=sink, env=env)
+    with reaped(process, log, wanted="STARTING") as server:
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(15) == -signal.SIGTERM, log.read_text()
+    assert "SIGTERM received" in log.read_text()
 
 
 def test_sigterm_to_the_supervisor_stops_the_runtime_gracefully() -> None:

@@ -99,6 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     project = resolve_project(ns.ref, ns.x_mode)
+    from cogrt.http.stop_rule import die_by, first_stop_signal
     from cogrt.runner.runtime import Runtime
     from cogrt.supervisor import inherited
 
@@ -132,6 +133,9 @@ def run(ns: argparse.Namespace) -> int:
                 " (or set PORT) to use another one"
             ) from exc
         raise
+    stopped_by = first_stop_signal()
+    if runtime.status == "STARTING" and stopped_by is not None:
+        die_by(stopped_by)  # stopped during setup: as the signal's default action would
     return 1 if runtime.status == "SETUP_FAILED" and ns.exit_on_setup_failure else 0
 
 

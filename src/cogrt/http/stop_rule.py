@@ -7,7 +7,10 @@ second signal is the only way out of a sync predictor stuck in C code.
 One rule, two sources of signals: ``server._signals`` applies it to the
 signals the server's process receives, and a supervised runtime
 (:mod:`cogrt.supervisor.link`) to the ones its supervisor passes on as
-messages; each logs under its own logger.
+messages; each logs under its own logger. Which signal stopped the process is
+kept (``first_stop_signal``), process-wide as signals are: a server stopped by
+one before its model was ready ends by that signal (``cli.serve``), so what
+started it sees a SIGTERM death, as Cog's tests expect.
 """
 
 from __future__ import annotations
@@ -18,7 +21,22 @@ import os
 import signal
 from collections.abc import Callable
 
-__all__ = ["StopRule"]
+__all__ = ["StopRule", "die_by", "first_stop_signal"]
+
+_stop_signals: list[signal.Signals] = []
+
+
+def first_stop_signal() -> signal.Signals | None:
+    """The signal that began this process's graceful stop, if one did."""
+    return _stop_signals[0] if _stop_signals else None
+
+
+def die_by(signum: int) -> None:
+    """End the process by ``signum``'s default action (log handlers flushed first)."""
+    logging.shutdown()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+    os.kill(os.getpid(), signum)
 
 
 class StopRule:
@@ -46,4 +64,5 @@ class StopRule:
             logging.shutdown()
             os._exit(1)
         self._log.info("%s received: shutting down gracefully", signum.name)
+        _stop_signals.append(signum)
         self._stop()

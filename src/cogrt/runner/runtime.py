@@ -135,8 +135,10 @@ class Runtime:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        # A setup still running is abandoned, not waited for (spec §19): nothing awaits it.
+        abandoned = self._setup_task is not None and not self._setup_task.done()
         try:
-            if self._setup_task is not None and not self._setup_task.done():
+            if self._setup_task is not None and abandoned:
                 self._setup_task.cancel()
                 await asyncio.gather(self._setup_task, return_exceptions=True)
             await self.drain(0.0)
@@ -147,7 +149,7 @@ class Runtime:
                 await self._webhooks.aclose(self.settings.webhook_shutdown_grace)
             if self._client is not None:
                 await self._client.aclose()
-            await asyncio.to_thread(self._worker.stop, 10.0)
+            await asyncio.to_thread(self._worker.stop, 0.0 if abandoned else 10.0)
             logs.uninstall(self._sink)
             if self._local_dir is not None:
                 await asyncio.to_thread(shutil.rmtree, self._local_dir, ignore_errors=True)

@@ -143,6 +143,8 @@ class Supervisor:
             code = self.watch()
             if code is not None:
                 self.close()
+                if self._stopping and code - 128 in _STOP_SIGNALS:
+                    _die_by(code - 128)  # a stopped runtime died by the stop signal: so do we
                 return code
             try:
                 self.spawn_runtime()
@@ -340,6 +342,13 @@ def _receive(control: _socket.socket) -> tuple[bytes, list[int]]:
                 int.from_bytes(payload[i : i + item], sys.byteorder) for i in range(0, usable, item)
             ]
     return data, fds
+
+
+def _die_by(signum: int) -> None:
+    """End the supervisor by ``signum``'s default action, as the runtime it ran ended."""
+    _signal.signal(signum, _signal.SIG_DFL)
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {signum})
+    posix.kill(posix.getpid(), signum)
 
 
 def _ignore(signum: int, frame: object) -> None:
