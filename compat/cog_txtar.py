@@ -40,6 +40,7 @@ DIVERGES = {
     "predict_existing_image": "runs a built image without its model folder",
 }
 BUILD_ONLY = (
+    "bad_dockerignore",
     "build_base_image_sha",
     "build_cog_version_match",
     "build_gpu_labels",
@@ -49,6 +50,7 @@ BUILD_ONLY = (
     "build_torch_version_required",
     "python3",
     "wheel_",
+    "static_schema_fallback",
     "static_schema_unresolvable_fails",
     "granite_project",
     "zsh_package",

@@ -235,6 +235,8 @@ class Script:
             raise Skipped(f"cog {command}")
         if command == "build":
             return [self.python, "-m", "cogrt", "schema"]
+        if command == "run" and rest and not rest[0].startswith("-"):
+            raise Skipped("cog run COMMAND (older Cog; now cog exec)")
         if command in ("predict", "run", "train"):
             if rest and rest[0] == self.env["TEST_IMAGE"]:
                 rest = rest[1:]
