@@ -25,6 +25,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from cogrt import startup_gc
 from cogrt.cli.help import Command, overview
 from cogrt.cli.logging_setup import configure_logging
 from cogrt.cli.project import Project, resolve_project
@@ -64,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     command = by_name[name]
     module = importlib.import_module(command.module)
+    if name == "bench":  # its load generator runs here, and may load no model to resume it
+        startup_gc.resume()
     parser = argparse.ArgumentParser(prog=f"python -m cogrt {name}", description=command.summary)
     parser.add_argument("-v", "--version", action="version", version=f"cogrt {__version__}")
     module.add_arguments(parser)

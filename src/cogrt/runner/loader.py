@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cogrt import startup_gc
 from cogrt.errors import PredictorDefinitionError, PredictorLoadError
 from cogrt.runner.tracebacks import format_user_exception
 from cogrt.schema.modes import Mode
@@ -55,6 +56,7 @@ def load_module(path: str | os.PathLike[str]) -> ModuleType:
         raise PredictorLoadError(f"cannot import {file}: not a Python source file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    startup_gc.resume()  # the model's code runs with the collector as CPython sets it
     try:
         with _reduced_argv():
             spec.loader.exec_module(module)

@@ -98,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = start(args)
     if code is not None:
         return code
+    from cogrt import startup_gc
+
+    startup_gc.pause()  # until the model's code runs: runner.loader resumes it
     from cogrt.cli import main as cli_main
 
     return cli_main(args)
