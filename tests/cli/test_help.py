@@ -65,7 +65,7 @@ def test_a_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
                 MODELS.ref("text", "Echo"),
                 "--host",
                 "127.0.0.1",
-                "--port",
+                "--port" if supervise == "0" else "-p",  # -p as cog serve -p
                 str(port),
                 COGRT_SUPERVISE=supervise,
             )

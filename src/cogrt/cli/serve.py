@@ -37,7 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_mode_argument(parser, "serve")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on [default: 0.0.0.0]")
     parser.add_argument(
-        "--port", type=int, default=None, help="port to listen on [env: PORT; default: 5000]"
+        "-p",  # as cog serve -p
+        "--port",
+        type=int,
+        default=None,
+        help="port to listen on [env: PORT; default: 5000]",
     )
     parser.add_argument(
         "--upload-url",
