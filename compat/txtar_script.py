@@ -235,11 +235,11 @@ class Script:
             raise Skipped(f"cog {command}")
         if command == "build":
             return [self.python, "-m", "cogrt", "schema"]
-        if command == "run" and rest and not rest[0].startswith("-"):
-            raise Skipped("cog run COMMAND (older Cog; now cog exec)")
         if command in ("predict", "run", "train"):
             if rest and rest[0] == self.env["TEST_IMAGE"]:
                 rest = rest[1:]
+            if command == "run" and rest and not rest[0].startswith("-"):
+                raise Skipped("cog run COMMAND (older Cog; now cog exec)")
             return [self.python, "-m", "cogrt", "train" if command == "train" else "predict", *rest]
         raise Skipped(f"cog {command}")
 

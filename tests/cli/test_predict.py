@@ -119,6 +119,14 @@ def test_inputs_are_refused_in_cog_predicts_words(tmp_path: Path) -> None:
     assert b'invalid input "times": must not be null (omit the input' in null.stderr
 
 
+def test_input_names_are_checked_before_setup_ends(tmp_path: Path) -> None:
+    """A typo does not wait for a long setup(), as cog predict refuses it before it starts."""
+    done = cogrt(tmp_path, "predict", MODELS.ref("text", "SlowSetup"), "-i", "txt=x")
+    assert done.returncode == 1
+    assert b'unknown input "txt"; valid inputs are: text' in done.stderr
+    assert b"setup done" not in done.stderr
+
+
 def test_a_union_input_takes_the_type_a_member_accepts(tmp_path: Path) -> None:
     ref = MODELS.ref("text", "Union")
     for value, shown in (("hello", "str:hello"), ("1.5", "float:1.5"), ("1", "int:1")):

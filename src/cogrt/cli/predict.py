@@ -116,18 +116,20 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
     training = project.mode == "train"
     runtime = Runtime(project.predictor, local_file_outputs=True, **project.runtime_kwargs())
     async with runtime:
+        document = await runtime.wait_schema()  # names are checked before setup() ends
+        if document is not None:
+            schemas = components(document)
+            schema = component(schemas, "Input", training)
+            if json_inputs is None:
+                inputs = parse_input_pairs(ns.input, schema.get("properties", {}), schemas)
+            else:
+                inputs = json_inputs
+            check_names(inputs, schema)
         status = await runtime.wait_setup()
         if status not in ("READY", "BUSY"):
             setup = (await runtime.health())["setup"]
             _say(f"{setup.get('logs', '').rstrip()}\ncogrt: error: setup failed")
             return 1
-        schemas = components(runtime.openapi_json)
-        schema = component(schemas, "Input", training)
-        if json_inputs is None:
-            inputs = parse_input_pairs(ns.input, schema.get("properties", {}), schemas)
-        else:
-            inputs = json_inputs
-        check_names(inputs, schema)
         try:
             body = msgspec.json.encode({"input": inputs})
             request = runtime.decode_request(body, training=training, local_paths=True)

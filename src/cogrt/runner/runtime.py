@@ -168,6 +168,19 @@ class Runtime:
             await asyncio.wait_for(self._setup_finished(), timeout)
         return self.status
 
+    async def wait_schema(self) -> bytes | None:
+        """The OpenAPI document as soon as the model is loaded, before its setup() ends
+        (``None`` if loading failed): the CLI checks inputs against it first."""
+        await self._entered.wait()
+        waits: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(self._loader.schema_ready.wait()),
+            asyncio.ensure_future(self._setup_finished()),
+        ]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        return self._loader.openapi_json
+
     async def _setup_finished(self) -> None:
         await self._entered.wait()
         assert self._setup_task is not None

@@ -67,6 +67,8 @@ class TargetLoader:
         self.train_target: Target | None = None
         self.slots = 1
         self.openapi_json: bytes | None = None
+        self.schema_ready = asyncio.Event()
+        """Set once ``openapi_json`` is known: the model is loaded, its setup() not yet run."""
         self.streaming = False
         self._deferred: LoadedPredictor | None = None
         self._deferred_setup: asyncio.Task[None] | None = None
@@ -104,6 +106,7 @@ class TargetLoader:
         if bundled is None:
             self._adopt_document(generated, predict_loaded, predict_sig, train_loaded, train_sig)
             self.openapi_json = dumps(generated)
+        self.schema_ready.set()
         distinct = _distinct(predict_loaded, train_loaded)
         if len(distinct) == 2 and distinct[1].setup is not None:
             self._deferred = distinct.pop()

@@ -48,3 +48,15 @@ class Nothing(BasePredictor):
 class Union(BasePredictor):
     def predict(self, a: str | float, b: float | str) -> str:
         return f"{type(a).__name__}:{a} {type(b).__name__}:{b}"
+
+
+class SlowSetup(BasePredictor):
+    def setup(self) -> None:
+        import time
+
+        print("setup begins")
+        time.sleep(30)
+        print("setup done")
+
+    def predict(self, text: str) -> str:
+        return text
