@@ -181,6 +181,9 @@ def test_train_writes_its_output_to_weights_as_cog_train_does(tmp_path: Path) ->
     assert b"Written output to: weights" in done.stderr
     chosen = cogrt(tmp_path, "train", MODELS.ref("text", "Trainer"), "-i", "steps=4", "-o", "w2")
     assert (tmp_path / "w2").read_text() == "trained 4 steps", chosen.stderr
+    as_json = cogrt(tmp_path, "train", MODELS.ref("text", "Trainer"), "-i", "steps=5", "--json")
+    assert msgspec.json.decode(as_json.stdout)["output"] == "trained 5 steps", as_json.stderr
+    assert (tmp_path / "weights").read_text() == "trained 3 steps"  # untouched
 
 
 def test_setup_is_logged_with_its_duration(tmp_path: Path) -> None:

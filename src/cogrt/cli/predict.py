@@ -60,14 +60,14 @@ def add_mode_arguments(parser: argparse.ArgumentParser, mode: Mode) -> None:
         metavar="NAME=VALUE",
         help="an input; NAME=@FILE reads a local file; repeat a name for a list",
     )
-    if mode == "train":  # as cog train: the result becomes the model folder's weights
-        where = "where to write the output [default: weights]"
+    if mode == "train":
+        where = "where to write the output [default: weights; stdout with --json]"
     else:
         where = "where to write the output [default: stdout; a file output.<ext>, output.<i>.<ext>]"
     parser.add_argument(
         "-o",
         "--output",
-        default="weights" if mode == "train" else None,
+        default=None,
         metavar="PATH",
         help=where,
     )
@@ -139,14 +139,17 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
             return 1
         mapper = FileMapper(component(schemas, "Output", training), schemas)
         as_json = ns.json is not None
-        files_at = str(Path(ns.output).with_suffix("")) if as_json and ns.output else ns.output
+        output = ns.output
+        if output is None and training and not as_json:
+            output = "weights"  # as cog train: the result becomes the model folder's weights
+        files_at = str(Path(output).with_suffix("")) if as_json and output else output
         printer = OutputPrinter(mapper, out, files_at)
         with _cancel_on_interrupt(prediction.cancel):
             await prediction.wait()
         snapshot = prediction.snapshot()
         if as_json:
             snapshot["output"] = printer.written_paths(snapshot["output"])
-            _emit_json(render_json(snapshot), ns.output, out)
+            _emit_json(render_json(snapshot), output, out)
         elif prediction.status == "succeeded":
             printer.finish(snapshot["output"])
     out.flush()
