@@ -27,6 +27,8 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from cogrt.http import hypercorn_idle
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -41,18 +43,20 @@ DEFERRED = ("h2.events", *_CLASSES)
 
 
 def load_serve() -> Callable[..., Any]:
-    """``hypercorn.asyncio.serve``, imported with HTTP/2 and WebSocket support deferred."""
+    """``hypercorn.asyncio.serve``, imported with HTTP/2 and WebSocket support deferred, its
+    connections' keep-alive deadline as a timer (:mod:`cogrt.http.hypercorn_idle`)."""
     placed: dict[str, types.ModuleType] = {}
     if "hypercorn.protocol" not in sys.modules:
         for name in DEFERRED:
             if name not in sys.modules:
                 placed[name] = sys.modules[name] = _stand_in_module(name)
     try:
-        from hypercorn.asyncio import serve
+        from hypercorn.asyncio import run, serve
     finally:
         for name, module in placed.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
+    hypercorn_idle.install(run)  # a timer per idle connection, not a task per request
     return serve
 
 
