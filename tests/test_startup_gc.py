@@ -54,3 +54,16 @@ def test_the_model_imports_and_predicts_with_the_collector_running(tmp_path: Pat
     state = dict(item.split("=") for item in done.stdout.decode().split())
     assert (state["import"], state["predict"]) == ("True", "True")
     assert int(state["frozen"]) > 10_000  # cogrt's imports, frozen before the model's code ran
+
+
+async def test_a_model_that_never_loads_still_leaves_the_collector_running(
+    collector: None, tmp_path: Path
+) -> None:
+    """A missing predictor file: no model code runs, the server serves SETUP_FAILED for ever."""
+    from cogrt.runner.runtime import Runtime
+
+    gc.enable()
+    startup_gc.pause()
+    async with Runtime(str(tmp_path / "missing.py") + ":Predictor") as runtime:
+        assert await runtime.wait_setup(30) == "SETUP_FAILED"
+        assert gc.isenabled()

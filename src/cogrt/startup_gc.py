@@ -10,8 +10,10 @@ about 300 ms on the reference machine (0.1-0.3 ms with the pause).
 just before the model's own code runs, moves what was imported out of the
 collector's sight (``gc.freeze``) and restarts it (``resume``): the model
 imports and sets up with the collector as CPython sets it, and never pays to
-rescan cogrt's imports. Only a collector that cogrt paused is restarted: a
-host program that disabled it (an app embedding ``cogrt.serve``) keeps it so.
+rescan cogrt's imports. The runtime resumes it too once setup has ended, so a
+server whose model never loaded (a missing file) still collects. Only a
+collector that cogrt paused is restarted: a host program that disabled it (an
+app embedding ``cogrt.serve``) keeps it so.
 """
 
 from __future__ import annotations

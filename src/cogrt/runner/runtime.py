@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from cogrt import startup_gc
 from cogrt.clock import utc_now
 from cogrt.config import Settings
 from cogrt.errors import (
@@ -188,7 +189,9 @@ class Runtime:
 
     async def _run_setup(self) -> None:
         """Set up; then warm up the HTTP client beside serving, if downloads or uploads need it."""
-        if await self._setup.run(self._load, self.settings.setup_timeout, self.observer):
+        succeeded = await self._setup.run(self._load, self.settings.setup_timeout, self.observer)
+        startup_gc.resume()  # if no model code ever ran (a missing file), the server still collects
+        if succeeded:
             targets = (self._predict, self._train)
             if self.upload_url or any(t and t.target.signature.takes_files for t in targets):
                 self._warm_up = asyncio.get_running_loop().create_task(http_client.warm_up())
