@@ -119,12 +119,16 @@ def test_inputs_are_refused_in_cog_predicts_words(tmp_path: Path) -> None:
     assert b'invalid input "times": must not be null (omit the input' in null.stderr
 
 
-def test_input_names_are_checked_before_setup_ends(tmp_path: Path) -> None:
+def test_inputs_are_checked_before_setup_ends(tmp_path: Path) -> None:
     """A typo does not wait for a long setup(), as cog predict refuses it before it starts."""
     done = cogrt(tmp_path, "predict", MODELS.ref("text", "SlowSetup"), "-i", "txt=x")
     assert done.returncode == 1
     assert b'unknown input "txt"; valid inputs are: text' in done.stderr
     assert b"setup done" not in done.stderr
+    typed = cogrt(tmp_path, "predict", MODELS.ref("text", "SlowSetup"), "--json", '{"text": 5}')
+    assert typed.returncode == 1
+    assert b'invalid input "text": expected string, got number' in typed.stderr
+    assert b"setup done" not in typed.stderr
 
 
 def test_a_union_input_takes_the_type_a_member_accepts(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
     training = project.mode == "train"
     runtime = Runtime(project.predictor, local_file_outputs=True, **project.runtime_kwargs())
     async with runtime:
-        document = await runtime.wait_schema()  # names are checked before setup() ends
+        document = await runtime.wait_schema()  # inputs are checked before setup() ends
         if document is not None:
             schemas = components(document)
             schema = component(schemas, "Input", training)
@@ -125,18 +125,21 @@ async def _predict(project: Project, ns: argparse.Namespace, out: BinaryIO) -> i
             else:
                 inputs = json_inputs
             check_names(inputs, schema)
+            body = msgspec.json.encode({"input": inputs})
+            validator = runtime.early_inputs(training)
+            try:
+                if validator is not None:
+                    validator.decode_request(body, local_paths=True)
+            except RequestError as exc:
+                _say(f"cogrt: error: {describe_rejection(exc.detail, inputs, schema, schemas)}")
+                return 1
         status = await runtime.wait_setup()
         if status not in ("READY", "BUSY"):
             setup = (await runtime.health())["setup"]
             _say(f"{setup.get('logs', '').rstrip()}\ncogrt: error: setup failed")
             return 1
-        try:
-            body = msgspec.json.encode({"input": inputs})
-            request = runtime.decode_request(body, training=training, local_paths=True)
-            prediction = runtime.start(request, training=training)
-        except RequestError as exc:
-            _say(f"cogrt: error: {describe_rejection(exc.detail, inputs, schema, schemas)}")
-            return 1
+        request = runtime.decode_request(body, training=training, local_paths=True)
+        prediction = runtime.start(request, training=training)
         mapper = FileMapper(component(schemas, "Output", training), schemas)
         as_json = ns.json is not None
         output = ns.output

@@ -53,6 +53,7 @@ from cogrt.transfer.webhooks import WebhookSender
 if TYPE_CHECKING:
     import httpx
 
+    from cogrt.schema.inputs import InputModel
     from cogrt.transfer.journal import Journal
 
 __all__ = ["Runtime"]
@@ -171,7 +172,8 @@ class Runtime:
 
     async def wait_schema(self) -> bytes | None:
         """The OpenAPI document as soon as the model is loaded, before its setup() ends
-        (``None`` if loading failed): the CLI checks inputs against it first."""
+        (``None`` if loading failed): the CLI checks inputs against it (and against
+        ``early_inputs``) first."""
         await self._entered.wait()
         waits: list[asyncio.Future[object]] = [
             asyncio.ensure_future(self._loader.schema_ready.wait()),
@@ -181,6 +183,14 @@ class Runtime:
         for wait in waits:
             wait.cancel()
         return self._loader.openapi_json
+
+    def early_inputs(self, training: bool = False) -> InputModel | None:
+        """The loaded model's input validator, before its setup() ends (``None`` before
+        ``wait_schema``): requests are still started only once the runtime is ready."""
+        loader = self._loader
+        found = (loader.train_target or loader.predict_target) if training else None
+        found = found or loader.predict_target or loader.train_target
+        return found.inputs if found is not None else None
 
     async def _setup_finished(self) -> None:
         await self._entered.wait()
