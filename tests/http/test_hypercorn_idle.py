@@ -110,3 +110,12 @@ async def test_a_closed_connection_is_freed_without_the_collector() -> None:
         assert gone() is None
     finally:
         gc.enable()
+
+
+async def test_a_deadline_due_after_its_connection_ended_closes_nothing() -> None:
+    connection = Connection(WorkerContext(None), keep_alive_timeout=3600)
+    async with asyncio.TaskGroup() as group:
+        await connection.idle_task.restart(Group(group), None)
+    connection.idle_task.expire()  # e.g. the server terminating just then: no error, no close
+    await asyncio.sleep(0)
+    assert connection.closes == 0

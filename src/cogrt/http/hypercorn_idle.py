@@ -69,7 +69,10 @@ class IdleDeadline:
         server = self._server_ref()
         if self._closing is None and self._task_group is not None and server is not None:
             close = server._initiate_server_close()
-            self._closing = self._task_group._task_group.create_task(close)
+            try:
+                self._closing = self._task_group._task_group.create_task(close)
+            except RuntimeError:  # the connection's task group has finished: it is closed
+                close.close()
 
     def _disarm(self) -> None:
         if self._timer is not None:
