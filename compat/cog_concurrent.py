@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from txtar_script import free_port
 
 SLEEPY = """import asyncio
 from cog import BasePredictor, concurrent
@@ -89,9 +90,7 @@ def server(python: str, predict_py: str, cog_yaml: str = COG_YAML) -> Iterator[t
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "predict.py").write_text(predict_py)
         (Path(folder) / "cog.yaml").write_text(cog_yaml)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         command = [python, "-m", "cogrt", "serve", "--host", "127.0.0.1", "--port", str(port)]
         process = subprocess.Popen(command, cwd=folder, stderr=subprocess.DEVNULL)
         try:

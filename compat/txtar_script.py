@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -35,7 +36,7 @@ from typing import Any
 
 from receivers import UploadTarget, WebhookReceiver
 
-__all__ = ["Failed", "Script", "Skipped", "parse_txtar"]
+__all__ = ["Failed", "Script", "Skipped", "free_port", "parse_txtar"]
 
 UNSUPPORTED_COG = {"exec", "doctor", "weights", "init", "push", "debug", "login"}
 UNSUPPORTED = {"docker-run", "registry-start", "registry-inspect", "registry-seed", "docker-push"}
@@ -261,7 +262,7 @@ class Script:
     def _serve(self, args: list[str], negated: bool) -> None:
         if self.server is not None:
             raise Failed("server already running")
-        port = _free_port()
+        port = free_port()
         command = [
             self.python,
             "-m",
@@ -375,9 +376,8 @@ def _seconds(duration: str) -> float:
     return float(value) * {"ms": 0.001, "m": 60.0}.get(unit or "s", 1.0)
 
 
-def _free_port() -> int:
-    import socket
-
+def free_port() -> int:
+    """A free TCP port on loopback, for a server to listen on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

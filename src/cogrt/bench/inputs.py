@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from cogrt.errors import BenchError, ConfigError
+from cogrt.schema.output_files import component, components
 from cogrt.schema.pairs import input_properties, parse_input_pairs
 
 __all__ = ["load_inputs"]
@@ -35,8 +36,9 @@ def _data_uri(path: str) -> str:
 def _from_pairs(pairs: list[str], openapi: bytes | None) -> dict[str, Any]:
     files = {pair.partition("=")[0] for pair in pairs if pair.partition("=")[2].startswith("@")}
     try:
-        schemas = msgspec.json.decode(openapi or b"{}").get("components", {}).get("schemas", {})
-        inputs = parse_input_pairs(pairs, input_properties(openapi), schemas)
+        schemas = components(openapi)
+        properties = component(schemas, "Input", training=False).get("properties", {})
+        inputs = parse_input_pairs(pairs, properties, schemas)
     except ConfigError as exc:
         raise BenchError(str(exc)) from None
     for name in files:

@@ -19,11 +19,11 @@ from typing import Any, TextIO
 import msgspec
 
 from cogrt.errors import ConfigError
+from cogrt.schema.jsonrules import resolve_schema
 
 __all__ = ["check_names", "describe_rejection", "read_json_inputs"]
 
 _NOT_OF_TYPE = re.compile(r'^.* is not of type "(\w+)"$')
-_REF = "#/components/schemas/"
 
 
 def read_json_inputs(source: str, stdin: TextIO | None = None) -> dict[str, Any]:
@@ -97,13 +97,11 @@ def _joined(messages: Iterable[str]) -> str:
 
 def _choices(schema: Mapping[str, Any], schemas: Mapping[str, Any]) -> list[Any] | None:
     """The allowed values of a ``choices`` input (an enum component behind ``allOf``)."""
-    if "enum" in schema:
-        return list(schema["enum"])
-    for part in schema.get("allOf", []):
-        ref = part.get("$ref", "")
-        if ref.startswith(_REF) and "enum" in schemas.get(ref[len(_REF) :], {}):
-            return list(schemas[ref[len(_REF) :]]["enum"])
-    return None
+    try:
+        enum = resolve_schema(schema, schemas).get("enum")
+    except ValueError:  # a reference it cannot resolve
+        return None
+    return list(enum) if isinstance(enum, list) else None
 
 
 def _at(value: Any, path: list[str]) -> Any:

@@ -138,11 +138,12 @@ class Runtime:
 
     async def __aexit__(self, *exc_info: object) -> None:
         # A setup still running is abandoned, not waited for (spec §19): nothing awaits it.
-        abandoned = self._setup_task is not None and not self._setup_task.done()
+        setup = self._setup_task
+        abandoned = setup if setup is not None and not setup.done() else None
         try:
-            if self._setup_task is not None and abandoned:
-                self._setup_task.cancel()
-                await asyncio.gather(self._setup_task, return_exceptions=True)
+            if abandoned is not None:
+                abandoned.cancel()
+                await asyncio.gather(abandoned, return_exceptions=True)
             await self.drain(0.0)
         finally:
             if self._warm_up is not None:
@@ -151,7 +152,7 @@ class Runtime:
                 await self._webhooks.aclose(self.settings.webhook_shutdown_grace)
             if self._client is not None:
                 await self._client.aclose()
-            await asyncio.to_thread(self._worker.stop, 0.0 if abandoned else 10.0)
+            await asyncio.to_thread(self._worker.stop, 0.0 if abandoned is not None else 10.0)
             logs.uninstall(self._sink)
             if self._local_dir is not None:
                 await asyncio.to_thread(shutil.rmtree, self._local_dir, ignore_errors=True)
@@ -187,9 +188,8 @@ class Runtime:
     def early_inputs(self, training: bool = False) -> InputModel | None:
         """The loaded model's input validator, before its setup() ends (``None`` before
         ``wait_schema``): requests are still started only once the runtime is ready."""
-        loader = self._loader
-        found = (loader.train_target or loader.predict_target) if training else None
-        found = found or loader.predict_target or loader.train_target
+        predict, train = self._loader.predict_target, self._loader.train_target
+        found = (train or predict) if training else (predict or train)  # as ``_execution``
         return found.inputs if found is not None else None
 
     async def _setup_finished(self) -> None:

@@ -29,7 +29,15 @@ import msgspec
 
 from cogrt.schema.uris import FILE_URL_PATTERN
 
-__all__ = ["Rule", "has_type", "render", "rule_errors", "rule_from_schema", "same_value"]
+__all__ = [
+    "Rule",
+    "has_type",
+    "render",
+    "resolve_schema",
+    "rule_errors",
+    "rule_from_schema",
+    "same_value",
+]
 
 _REF = "#/components/schemas/"
 _ANY_OF = "the 'anyOf' keyword"
@@ -109,6 +117,12 @@ def rule_from_schema(
         file_url=merged.get("format") == "uri" and not local_paths,
         nullable=merged.get("nullable") is True,
     )
+
+
+def resolve_schema(schema: Mapping[str, Any], components: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with its ``$ref`` and ``allOf`` members folded in (own keys win); raises
+    ``ValueError`` for a reference it cannot resolve."""
+    return _resolve(schema, components, 0)
 
 
 def _resolve(

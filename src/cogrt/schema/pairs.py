@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from cogrt.errors import ConfigError
+from cogrt.schema.jsonrules import has_type, resolve_schema
 
 __all__ = ["input_properties", "parse_input_pairs"]
 
@@ -37,14 +38,16 @@ def parse_input_pairs(
     components: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The request's ``input`` object from ``-i`` arguments and the ``Input`` schema's
-    ``properties``; ``components`` (the document's schemas) types ``choices`` inputs,
-    whose property points at an enum component."""
+    ``properties``; ``components`` (the document's schemas) resolves references, which
+    type ``choices`` inputs (their property points at an enum component)."""
     inputs: dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name:
             raise ConfigError(f"-i {pair!r}: expected NAME=VALUE (or NAME=@FILE)")
-        schema = _with_enum_type(properties.get(name, {}), components or {})
+        schema = properties.get(name, {})
+        with contextlib.suppress(ValueError):  # a reference it cannot resolve: typed as given
+            schema = resolve_schema(schema, components or {})
         kind = schema.get("type", "string")
         value: Any = text
         members = schema.get("anyOf")
@@ -65,26 +68,8 @@ def parse_input_pairs(
     return inputs
 
 
-def _with_enum_type(schema: dict[str, Any], components: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``choices`` property (``allOf: [{"$ref": ...}]``) with its enum's ``type``."""
-    if "type" in schema:
-        return schema
-    for part in schema.get("allOf", []):
-        ref = part.get("$ref", "") if isinstance(part, dict) else ""
-        found = components.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith(_REF) else {}
-        if "type" in found:
-            return {**schema, "type": found["type"]}
-    return schema
-
-
-_REF = "#/components/schemas/"
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
+_UNION_TYPES = frozenset({"integer", "number", "boolean", "array", "object"})
+"""Union members whose JSON value ``-i`` keeps (a string member takes the text as written)."""
 
 
 def _union_value(text: str, members: list[Any]) -> Any:
@@ -94,9 +79,8 @@ def _union_value(text: str, members: list[Any]) -> Any:
     except msgspec.DecodeError:
         return text
     for member in members:
-        kinds = _JSON_TYPES.get(member.get("type", "") if isinstance(member, dict) else "", ())
-        is_bool = isinstance(parsed, bool)
-        if isinstance(parsed, kinds) and (is_bool == (member.get("type") == "boolean")):
+        kind = member.get("type") if isinstance(member, dict) else None
+        if kind in _UNION_TYPES and has_type(parsed, kind):
             return parsed
     return text
 
