@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -124,8 +123,7 @@ def apply_environment(entries: list[str] | None, environ: dict[str, str] | None 
         env.setdefault(key, value)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """Runtime knobs from the environment (spec §22), parsed once."""
 
     max_concurrency: int | None = None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from cogrt.config import Settings, apply_environment, load_cog_yaml
 from cogrt.errors import ConfigError
@@ -20,8 +21,7 @@ from cogrt.schema.modes import Mode
 __all__ = ["Project", "add_mode_argument", "add_ref_argument", "resolve_project"]
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(msgspec.Struct, frozen=True):
     """What to load, resolved from the CLI, the environment and ``cog.yaml``."""
 
     predictor: str

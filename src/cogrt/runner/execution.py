@@ -25,9 +25,10 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from cogrt.errors import CancelationException
 from cogrt.runner.logs import Sink, capturing, routing
@@ -80,8 +81,7 @@ class FileConverter:
         return file_to_data_uri(value, index)
 
 
-@dataclass(frozen=True)
-class ExecutionOptions:
+class ExecutionOptions(msgspec.Struct, frozen=True):
     """The runtime's choices every prediction of a target follows."""
 
     user_agent: str | None = None

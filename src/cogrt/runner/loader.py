@@ -14,10 +14,11 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import msgspec
 
 from cogrt import startup_gc
 from cogrt.errors import PredictorDefinitionError, PredictorLoadError
@@ -29,8 +30,7 @@ __all__ = ["LoadedPredictor", "instantiate", "load_module", "load_object", "reso
 _BASE_NAMES = frozenset({"BaseRunner", "BasePredictor", "Predictor", "object"})
 
 
-@dataclass(frozen=True)
-class LoadedPredictor:
+class LoadedPredictor(msgspec.Struct, frozen=True):
     """The user object and the bound callables cogrt will call."""
 
     ref: str

@@ -8,7 +8,8 @@ path only ever reads these.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from cogrt.errors import PredictorDefinitionError
 from cogrt.runner.loader import LoadedPredictor
@@ -20,8 +21,7 @@ __all__ = ["Target", "resolve_slots", "weights_argument"]
 SYNC_CONCURRENCY_MESSAGE = "COG_MAX_CONCURRENCY > 1 requires an async run() or predict() method"
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """What the runtime calls for one kind of request (prediction or training)."""
 
     loaded: LoadedPredictor

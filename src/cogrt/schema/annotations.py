@@ -14,8 +14,9 @@ import io
 import os
 import types
 import typing
-from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, Union
+
+import msgspec
 
 from cogrt.sdk.types import Secret
 
@@ -43,22 +44,19 @@ _PRIMITIVES: dict[Any, ScalarKind] = {str: "str", int: "int", float: "float", bo
 _NONE_TYPES = (type(None), None)
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(msgspec.Struct, frozen=True):
     """A single value: a JSON primitive, a file-ish string, an object, or anything."""
 
     kind: ScalarKind
 
 
-@dataclass(frozen=True)
-class ListOf:
+class ListOf(msgspec.Struct, frozen=True):
     """``list[item]``; a bare ``list`` has items of kind ``object``."""
 
     item: Scalar
 
 
-@dataclass(frozen=True)
-class UnionOf:
+class UnionOf(msgspec.Struct, frozen=True):
     """A JSON-native union; each member is a primitive, object or list of primitives."""
 
     members: tuple[Scalar | ListOf, ...]
@@ -67,8 +65,7 @@ class UnionOf:
 Node: TypeAlias = Scalar | ListOf | UnionOf
 
 
-@dataclass(frozen=True)
-class ParsedInput:
+class ParsedInput(msgspec.Struct, frozen=True):
     """What an input annotation says, before ``Input()`` metadata is applied."""
 
     node: Node

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -51,8 +50,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class _Property:
+class _Property(msgspec.Struct, frozen=True):
     name: str
     attr: str  # the Struct attribute; JSON names need not be identifiers
     rule: Rule

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -47,8 +46,7 @@ _FILE_URL_HINT = "send an http:// or https:// URL or a data: URI, not a path or 
 """The end of the message refusing a file input: what to send instead."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """The checks one JSON value must pass; empty ``types`` means any type."""
 
     types: tuple[str, ...] = ()

@@ -11,7 +11,6 @@ Writing and reading documents lives in ``document_io`` and is re-exported.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -42,8 +41,7 @@ __all__ = [
 _REF = "#/components/schemas/"
 
 
-@dataclass(frozen=True)
-class _Half:
+class _Half(msgspec.Struct, frozen=True):
     """The words that differ between the prediction and the training half."""
 
     noun: str  # "prediction" / "training"

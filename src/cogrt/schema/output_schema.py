@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from cogrt.schema.annotations import (
     NO_ANNOTATION,
@@ -100,8 +101,7 @@ def _is_iterator_origin(origin: Any) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Field:
+class _Field(msgspec.Struct, frozen=True):
     name: str
     annotation: Any
     has_default: bool

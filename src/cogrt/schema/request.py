@@ -13,7 +13,6 @@ valid path; :func:`envelope_errors` words the refusal.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -41,8 +40,7 @@ _WEBHOOK = re.compile(WEBHOOK_PATTERN)
 _WebhookURL = Annotated[str, msgspec.Meta(pattern=WEBHOOK_PATTERN)]
 
 
-@dataclass(frozen=True, slots=True)
-class PredictionRequest:
+class PredictionRequest(msgspec.Struct, frozen=True):
     """A decoded, validated request: ``input`` is what the prediction records.
 
     ``output_file_prefix`` (classic, deprecated) is type-checked but dropped.

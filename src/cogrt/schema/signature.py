@@ -11,8 +11,9 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import msgspec
 
 from cogrt.errors import PredictorDefinitionError
 from cogrt.schema.annotations import NO_ANNOTATION
@@ -28,8 +29,7 @@ __all__ = ["EntryKind", "Signature", "inspect_entry"]
 EntryKind = Literal["sync", "sync_generator", "async", "async_generator"]
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(msgspec.Struct, frozen=True, dict=True):
     """What the entry callable declares, computed once per predictor."""
 
     inputs: tuple[InputField, ...]
@@ -38,7 +38,7 @@ class Signature:
     streaming: bool = False
     concurrency_max: int | None = None
     passthrough: bool = False
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
     not_passed: frozenset[str] = frozenset()
     """Declared inputs the entry does not take (a legacy ``@cog.input`` its
     ``predict()`` has no parameter for): validated and documented, not passed."""

@@ -14,8 +14,9 @@ import io
 import mimetypes
 import os
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 __all__ = [
     "FILE_URL_PATTERN",
@@ -59,8 +60,7 @@ _PREFERRED_EXTENSIONS = {"image/jpeg": ".jpg", "text/plain": ".txt", "audio/mpeg
 MAX_FILENAME_BYTES = 200
 
 
-@dataclass(frozen=True)
-class DataURI:
+class DataURI(msgspec.Struct, frozen=True):
     """A decoded RFC 2397 ``data:`` URI."""
 
     media_type: str

@@ -7,8 +7,9 @@ OpenTelemetry: it calls this no-op base, and ``runner.observe.Observer``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from cogrt.transfer.record import PredictionRecord
 
@@ -18,8 +19,7 @@ Attempt = Literal["delivered", "retry", "failed"]
 """One POST's outcome: a 2xx; worth a retry (connection, 429, 5xx); failed for good."""
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookSent:
+class WebhookSent(msgspec.Struct, frozen=True):
     """One intermediate POST, or a terminal payload with all its retries, that has ended.
 
     ``record`` is None for the prediction of a crashed runtime (the journal's);

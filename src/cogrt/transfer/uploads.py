@@ -19,8 +19,9 @@ import io
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from cogrt.errors import OutputUploadError, PublishingStopped
 from cogrt.schema.uris import (
@@ -59,8 +60,7 @@ RETRY_DELAYS = (0.1, 0.2, 0.4)
 """Pauses before the 2nd, 3rd and 4th attempt of a retryable failure."""
 
 
-@dataclass(eq=False)
-class PendingFile:
+class PendingFile(msgspec.Struct, eq=False):
     """A file output waiting to be stored; stands in for its URL in converted output."""
 
     value: os.PathLike[Any] | io.IOBase
