@@ -1,4 +1,4 @@
-"""Start-up time of cogrt alone: spawn -> ``GET /health-check`` says READY, and idle PSS.
+"""Start-up time of cogrt: spawn -> ``GET /health-check`` says READY, and idle PSS.
 
 Quicker than ``run.py`` for start-up work, and it can A/B source trees: each
 ``--src DIR`` (a checkout's ``src``, put first on ``PYTHONPATH``) is one
@@ -13,6 +13,13 @@ all threads of the process tree at READY; PSS is read 0.5 s after READY.
     python benchmarks/startup.py --runs 9
     python benchmarks/startup.py --src /tmp/before/src --src - --runs 15
     python benchmarks/startup.py --supervise on,off --http hypercorn --runs 15 --pyc
+
+``--floor`` adds ``stack_floor.py`` (cogrt's third-party stack answering
+READY, no runtime) and ``--cog-python`` Cog's server, interleaved with the
+rest, each row then also as a ratio to Cog's median:
+
+    python benchmarks/startup.py --http hypercorn --floor --pyc --runs 15 \
+        --cog-python .bench/cog-venv/bin/python
 
 ``PYTHONDONTWRITEBYTECODE=1`` in the environment makes every start compile
 cogrt from source when it is installed editable (~100 ms here); ``--pyc``
@@ -29,13 +36,19 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 from procstats import pss_mib, tree_cpu_ms, tree_pss_mib
 
-MODEL = Path(__file__).resolve().parent / "models" / "echo"
+BENCH_DIR = Path(__file__).resolve().parent
+MODEL = BENCH_DIR / "models" / "echo"
+Variant = tuple[str, str, str]
+"""A cogrt start: source tree, HTTP server, supervise; or ``FLOOR`` or ``COG``."""
+FLOOR: Variant = ("floor", "-", "-")
+COG: Variant = ("cog", "-", "-")
 
 
 def free_port() -> int:
@@ -56,19 +69,37 @@ Sample = tuple[float, float, float, float]
 """ms from spawn to READY, CPU ms at READY, idle PSS MiB of the tree, of its first process."""
 
 
-def one_start(python: str, src: str, http: str, supervise: str, env: dict[str, str]) -> Sample:
-    """One server start, measured."""
-    port = free_port()
-    command = [python, "-m", "cogrt", "predict.py:Predictor", "--host", "127.0.0.1"]
+def launch(
+    variant: Variant, port: int, args: argparse.Namespace, env: dict[str, str]
+) -> tuple[list[str], dict[str, str], Path]:
+    """The command, environment and folder that start ``variant`` on ``port``."""
+    src, http, supervise = variant
+    if variant == FLOOR:
+        return [args.python, str(BENCH_DIR / "stack_floor.py"), "--port", str(port)], env, MODEL
+    if variant == COG:  # as run.py starts it (servers.launch_command)
+        cog = Path(args.cog_python)
+        path = f"{cog.parent}{os.pathsep}{env.get('PATH', '')}"
+        extra = {"PORT": str(port), "COG_PREDICT_TYPE_STUB": "predict.py:Predictor", "PATH": path}
+        extra["COG_MAX_CONCURRENCY"] = "1"
+        command = [str(cog), "-m", "cog.server.http", "--host", "127.0.0.1"]
+        return command, {**env, **extra}, args.cog_model
+    command = [args.python, "-m", "cogrt", "predict.py:Predictor", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--http", http]
     if supervise == "off":
         command.append("--no-supervise")
     if src != "-":
         env = {**env, "PYTHONPATH": src}
+    return command, env, MODEL
+
+
+def one_start(variant: Variant, args: argparse.Namespace, env: dict[str, str]) -> Sample:
+    """One server start, measured."""
+    port = free_port()
+    command, env, cwd = launch(variant, port, args, env)
     url = f"http://127.0.0.1:{port}/health-check"
     started = time.perf_counter()
     proc = subprocess.Popen(
-        command, cwd=MODEL, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         while not is_ready(url):
@@ -95,6 +126,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--pyc", action="store_true", help="cache bytecode (see above)")
     parser.add_argument("--pyc-dir", default="/tmp/cogrt-startup-pyc")
+    parser.add_argument("--floor", action="store_true", help="also time stack_floor.py")
+    parser.add_argument("--cog-python", help="also time Cog's server, with this interpreter")
     args = parser.parse_args()
     env = dict(os.environ)
     if args.pyc:
@@ -106,21 +139,30 @@ def main() -> None:
         for http in args.http.split(",")
         for supervise in args.supervise.split(",")
     ]
-    for variant in variants:  # warm-up: fills the bytecode cache, pages in the files
-        one_start(args.python, *variant, env)
-    results: dict[tuple[str, str, str], list[Sample]] = {v: [] for v in variants}
-    for _ in range(args.runs):
-        for variant in variants:
-            results[variant].append(one_start(args.python, *variant, env))
+    variants += [FLOOR] if args.floor else []
+    with tempfile.TemporaryDirectory(prefix="cogrt-startup-") as scratch:
+        if args.cog_python:  # Cog reads its schema from the model folder, as run.py writes it
+            from run import prepare_models
+
+            args.cog_model = prepare_models(Path(scratch), Path(args.cog_python)) / MODEL.name
+            variants.append(COG)
+        for variant in variants:  # warm-up: fills the bytecode cache, pages in the files
+            one_start(variant, args, env)
+        results: dict[Variant, list[Sample]] = {v: [] for v in variants}
+        for _ in range(args.runs):
+            for variant in variants:
+                results[variant].append(one_start(variant, args, env))
+    cog_median = statistics.median(s[0] for s in results[COG]) if COG in results else None
     for (src, http, supervise), samples in results.items():
         ready = sorted(sample[0] for sample in samples)
         cpu = sorted(sample[1] for sample in samples)
         pss = statistics.median(sample[2] for sample in samples)
         first = statistics.median(sample[3] for sample in samples)
         supervisor = f", supervisor {first:.1f} MiB" if supervise == "on" else ""
+        ratio = f" ({statistics.median(ready) / cog_median:.2f}x Cog)" if cog_median else ""
         print(
             f"{http:9} {src:28} supervise {supervise:3} READY median"
-            f" {statistics.median(ready):4.0f} ms (min {ready[0]:.0f}, max {ready[-1]:.0f},"
+            f" {statistics.median(ready):4.0f} ms{ratio} (min {ready[0]:.0f}, max {ready[-1]:.0f},"
             f" n={len(ready)}), CPU median {statistics.median(cpu):.1f} ms (min {cpu[0]:.1f})"
             f"  idle PSS {pss:.1f} MiB{supervisor}"
         )
