@@ -42,6 +42,7 @@ import urllib.request
 from pathlib import Path
 
 from procstats import pss_mib, tree_cpu_ms, tree_pss_mib
+from servers import Interpreters, launch_command
 
 BENCH_DIR = Path(__file__).resolve().parent
 MODEL = BENCH_DIR / "models" / "echo"
@@ -76,12 +77,9 @@ def launch(
     src, http, supervise = variant
     if variant == FLOOR:
         return [args.python, str(BENCH_DIR / "stack_floor.py"), "--port", str(port)], env, MODEL
-    if variant == COG:  # as run.py starts it (servers.launch_command)
-        cog = Path(args.cog_python)
-        path = f"{cog.parent}{os.pathsep}{env.get('PATH', '')}"
-        extra = {"PORT": str(port), "COG_PREDICT_TYPE_STUB": "predict.py:Predictor", "PATH": path}
-        extra["COG_MAX_CONCURRENCY"] = "1"
-        command = [str(cog), "-m", "cog.server.http", "--host", "127.0.0.1"]
+    if variant == COG:  # as run.py starts it
+        pythons = Interpreters(Path(args.cog_python), Path(args.python), Path(args.python))
+        command, extra = launch_command("cog", port, pythons, "predict.py:Predictor", 1)
         return command, {**env, **extra}, args.cog_model
     command = [args.python, "-m", "cogrt", "predict.py:Predictor", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--http", http]
