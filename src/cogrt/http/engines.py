@@ -39,10 +39,11 @@ async def run_hypercorn(app: ASGIApp, sock: socket.socket, drained: Drained) -> 
     from cogrt.http.hypercorn_h11 import load_serve
 
     hypercorn_serve = load_serve()  # HTTP/2 and WebSocket support load if a client asks
-    from hypercorn.config import Config
     from hypercorn.typing import ASGIFramework
 
-    config = Config()
+    from cogrt.http.hypercorn_headers import CachedHeadersConfig
+
+    config = CachedHeadersConfig()
     # hypercorn closes the socket it serves from; give it its own descriptor.
     config.bind = [f"fd://{os.dup(sock.fileno())}"]
     config.backlog = BACKLOG
