@@ -21,6 +21,7 @@ A test needing what cogrt does not do (Docker, a registry, ``cog exec``,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -321,6 +322,10 @@ class Script:
         except subprocess.TimeoutExpired:
             os.killpg(self.server.pid, signal.SIGKILL)
             self.server.wait()
+        # What the model started and left running (setup_subprocess_* daemonize a child) ends
+        # with the server, as in Cog, whose container takes it down.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.server.pid, signal.SIGKILL)
         self.server = None
 
     def _curl(self, args: list[str], negated: bool) -> None:
