@@ -19,7 +19,7 @@ import msgspec
 
 from cogrt.errors import BenchError, ConfigError
 from cogrt.schema.output_files import component, components
-from cogrt.schema.pairs import input_properties, parse_input_pairs
+from cogrt.schema.pairs import parse_input_pairs
 
 __all__ = ["load_inputs"]
 
@@ -33,11 +33,11 @@ def _data_uri(path: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(raw).decode()}"
 
 
-def _from_pairs(pairs: list[str], openapi: bytes | None) -> dict[str, Any]:
+def _from_pairs(
+    pairs: list[str], properties: dict[str, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
     files = {pair.partition("=")[0] for pair in pairs if pair.partition("=")[2].startswith("@")}
     try:
-        schemas = components(openapi)
-        properties = component(schemas, "Input", training=False).get("properties", {})
         inputs = parse_input_pairs(pairs, properties, schemas)
     except ConfigError as exc:
         raise BenchError(str(exc)) from None
@@ -76,8 +76,9 @@ def load_inputs(pairs: list[str], jsonl: str | None, openapi: bytes | None) -> l
     """Request bodies (``{"input": {...}}``), at least one, names checked against the schema."""
     if pairs and jsonl:
         raise BenchError("-i and --inputs exclude each other")
-    inputs = _from_jsonl(jsonl) if jsonl else [_from_pairs(pairs, openapi)]
-    declared = input_properties(openapi)
+    schemas = components(openapi)
+    declared = component(schemas, "Input", training=False).get("properties", {})
+    inputs = _from_jsonl(jsonl) if jsonl else [_from_pairs(pairs, declared, schemas)]
     if openapi is not None:
         for value in inputs:
             unknown = sorted(set(value) - set(declared))

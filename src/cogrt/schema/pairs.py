@@ -22,14 +22,7 @@ import msgspec
 from cogrt.errors import ConfigError
 from cogrt.schema.jsonrules import has_type, resolve_schema
 
-__all__ = ["input_properties", "parse_input_pairs"]
-
-
-def input_properties(openapi: bytes | None, component: str = "Input") -> dict[str, Any]:
-    """A component's properties (name -> JSON Schema) in an OpenAPI document."""
-    schemas = msgspec.json.decode(openapi or b"{}").get("components", {}).get("schemas", {})
-    properties: dict[str, Any] = schemas.get(component, {}).get("properties", {})
-    return properties
+__all__ = ["parse_input_pairs"]
 
 
 def parse_input_pairs(
