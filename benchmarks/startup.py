@@ -30,19 +30,16 @@ starts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from procstats import pss_mib, tree_cpu_ms, tree_pss_mib
-from servers import Interpreters, launch_command
+from servers import Interpreters, free_port, health_status, launch_command
 
 BENCH_DIR = Path(__file__).resolve().parent
 MODEL = BENCH_DIR / "models" / "echo"
@@ -50,20 +47,6 @@ Variant = tuple[str, str, str]
 """A cogrt start: source tree, HTTP server, supervise; or ``FLOOR`` or ``COG``."""
 FLOOR: Variant = ("floor", "-", "-")
 COG: Variant = ("cog", "-", "-")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def is_ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:
-            return bool(json.loads(response.read()).get("status") == "READY")
-    except (OSError, ValueError):
-        return False
 
 
 Sample = tuple[float, float, float, float]
@@ -94,13 +77,13 @@ def one_start(variant: Variant, args: argparse.Namespace, env: dict[str, str]) -
     """One server start, measured."""
     port = free_port()
     command, env, cwd = launch(variant, port, args, env)
-    url = f"http://127.0.0.1:{port}/health-check"
+    url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        while not is_ready(url):
+        while health_status(url) != "READY":
             if proc.poll() is not None:
                 raise SystemExit(f"{command} exited with {proc.returncode}")
             if time.perf_counter() - started > 60:
